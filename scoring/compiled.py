@@ -1,0 +1,327 @@
+"""The compiled scorer: a trained glass-box model as plain lookup tables.
+
+A :class:`CompiledScorer` holds, for every feature, the model's contribution on each interval
+between the split thresholds the trees use (and for a missing value), and for every declared
+pair a two-way table of the pure interaction. The calibrated logit of a row is exactly::
+
+    intercept + sum of feature contributions + sum of pair contributions
+
+Scoring is a ``searchsorted`` per feature: fast, and it loads nothing executable. The tables
+are stored as JSON (floats round-trip exactly), so a scorer keeps working whatever scikit-learn
+release is installed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scoring.errors import ModelError
+
+__all__ = ["CompiledScorer", "FeatureTable", "PairTable", "compile_model"]
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class FeatureTable:
+    """One feature's contribution: by interval between ``edges`` (or by category code)."""
+
+    name: str
+    kind: str  # "numeric" or "categorical"
+    edges: np.ndarray
+    values: np.ndarray
+    missing: float
+
+    @property
+    def slots(self) -> int:
+        """Number of cells, the last being 'missing'."""
+        return len(self.values) + 1
+
+    def index(self, x: np.ndarray) -> np.ndarray:
+        """The cell of each value: its interval or category, ``len(values)`` when missing."""
+        missing_slot = len(self.values)
+        if self.kind == "categorical":
+            codes = np.where(np.isfinite(x), x, -1).astype(np.int64)
+            return np.where((codes >= 0) & (codes < missing_slot), codes, missing_slot)
+        index = np.searchsorted(self.edges, x, side="left")
+        return np.where(np.isnan(x), missing_slot, index)
+
+    def cells(self) -> np.ndarray:
+        """Cell values, missing last."""
+        return np.append(self.values, self.missing)
+
+    def representatives(self, fallback: float) -> np.ndarray:
+        """One value inside each cell (missing last): where to evaluate the model."""
+        if self.kind == "categorical":
+            points = np.arange(len(self.values), dtype=np.float64)
+        elif len(self.edges):
+            points = np.append(self.edges, np.nextafter(self.edges[-1], np.inf))
+        else:
+            points = np.array([fallback], dtype=np.float64)
+        return np.append(points, np.nan)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "edges": self.edges.tolist(),
+            "values": self.values.tolist(),
+            "missing": float(self.missing),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureTable:
+        return cls(
+            data["name"],
+            data["kind"],
+            np.asarray(data["edges"], dtype=np.float64),
+            np.asarray(data["values"], dtype=np.float64),
+            float(data["missing"]),
+        )
+
+
+@dataclass
+class PairTable:
+    """The pure interaction of two features: cells of the first by cells of the second."""
+
+    first: int
+    second: int
+    values: np.ndarray  # (slots of first, slots of second), missing last on both axes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"first": self.first, "second": self.second, "values": self.values.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PairTable:
+        return cls(int(data["first"]), int(data["second"]), np.asarray(data["values"], float))
+
+
+@dataclass
+class CompiledScorer:
+    """Score from lookup tables. Build with :func:`compile_model`, or :meth:`load`."""
+
+    features: list[str]
+    tables: list[FeatureTable]
+    pairs: list[PairTable]
+    intercept: float
+
+    def indices(self, X: np.ndarray) -> np.ndarray:
+        """The cell of every value: an ``(n, n_features)`` integer matrix."""
+        X = self._check(X)
+        out = np.empty(X.shape, dtype=np.int64)
+        for j, table in enumerate(self.tables):
+            out[:, j] = table.index(X[:, j])
+        return out
+
+    def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-feature ``(n, n_features)`` and per-pair ``(n, n_pairs)`` logit contributions."""
+        index = self.indices(X)
+        features = np.empty(index.shape, dtype=np.float64)
+        for j, table in enumerate(self.tables):
+            features[:, j] = table.cells()[index[:, j]]
+        pairs = np.empty((len(index), len(self.pairs)), dtype=np.float64)
+        for k, pair in enumerate(self.pairs):
+            pairs[:, k] = pair.values[index[:, pair.first], index[:, pair.second]]
+        return features, pairs
+
+    def logit(self, X: np.ndarray) -> np.ndarray:
+        """The calibrated logit: intercept plus every contribution."""
+        features, pairs = self.contributions(X)
+        return self.intercept + features.sum(axis=1) + pairs.sum(axis=1)
+
+    def probability(self, X: np.ndarray) -> np.ndarray:
+        """The calibrated probability of exporting."""
+        return sigmoid(self.logit(X))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "readiness.compiled-scorer",
+            "format_version": FORMAT_VERSION,
+            "features": list(self.features),
+            "intercept": float(self.intercept),
+            "tables": [t.to_dict() for t in self.tables],
+            "pairs": [p.to_dict() for p in self.pairs],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CompiledScorer:
+        if data.get("format") != "readiness.compiled-scorer":
+            raise ModelError("not a compiled scorer (format field missing or wrong)")
+        if int(data.get("format_version", 0)) > FORMAT_VERSION:
+            raise ModelError(
+                f"compiled scorer format {data['format_version']} is newer than this release "
+                f"reads ({FORMAT_VERSION}); upgrade export-readiness"
+            )
+        tables = [FeatureTable.from_dict(t) for t in data["tables"]]
+        return cls(
+            list(data["features"]),
+            tables,
+            [PairTable.from_dict(p) for p in data["pairs"]],
+            float(data["intercept"]),
+        )
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict()), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> CompiledScorer:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def _check(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != len(self.tables):
+            raise ModelError(
+                f"the scorer takes {len(self.tables)} features, got an array of shape {X.shape}"
+            )
+        return X
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function, stable for large |z|."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def compile_model(
+    model: Any,
+    X_train: np.ndarray,
+    features: list[str],
+    *,
+    categorical: dict[int, int],
+    pairs: list[tuple[int, int]],
+    tolerance: float = 1e-9,
+) -> CompiledScorer:
+    """Compile a fitted additive model to lookup tables, and check it is exact.
+
+    Parameters
+    ----------
+    model
+        A fitted :class:`~scoring.glassbox.GlassBoxClassifier` (anything with
+        ``decision_function`` that is additive over single features and ``pairs``, and with
+        ``estimators_`` of ``HistGradientBoostingClassifier`` whose split thresholds define the
+        cells).
+    X_train
+        The training matrix: gives the reference point, cell frequencies and centring.
+    categorical
+        ``{feature index: number of categories}``.
+    pairs
+        The declared pairs (feature indices); a feature may belong to one pair at most.
+
+    Raises
+    ------
+    ModelError
+        The model is not additive as declared (a tree used features outside one group) or the
+        tables do not reproduce its logit within ``tolerance``.
+    """
+    X_train = np.asarray(X_train, dtype=np.float64)
+    n_features = X_train.shape[1]
+    pairs = [tuple(sorted(p)) for p in pairs]
+    paired = [j for p in pairs for j in p]
+    if len(set(paired)) != len(paired):
+        raise ModelError("a feature may belong to one declared pair at most")
+    thresholds = _split_thresholds(model, n_features, pairs)
+    reference = _reference_point(X_train, categorical)
+    tables = []
+    for j in range(n_features):
+        kind = "categorical" if j in categorical else "numeric"
+        edges = np.array(sorted(thresholds[j]), dtype=np.float64)
+        size = categorical[j] if kind == "categorical" else len(edges) + 1
+        tables.append(FeatureTable(features[j], kind, edges, np.zeros(size), 0.0))
+    base = float(model.decision_function(reference[None, :])[0])
+    intercept = base
+    for j, table in enumerate(tables):
+        if j in paired:
+            continue
+        points = table.representatives(fallback=reference[j])
+        grid = np.repeat(reference[None, :], len(points), axis=0)
+        grid[:, j] = points
+        values = model.decision_function(grid) - base
+        table.values, table.missing = values[:-1], float(values[-1])
+    pair_tables = []
+    for first, second in pairs:
+        p_points = tables[first].representatives(fallback=reference[first])
+        q_points = tables[second].representatives(fallback=reference[second])
+        grid = np.repeat(reference[None, :], len(p_points) * len(q_points), axis=0)
+        grid[:, first] = np.repeat(p_points, len(q_points))
+        grid[:, second] = np.tile(q_points, len(p_points))
+        joint = (model.decision_function(grid) - base).reshape(len(p_points), len(q_points))
+        w_p = _cell_weights(tables[first], X_train[:, first])
+        w_q = _cell_weights(tables[second], X_train[:, second])
+        mean = float(w_p @ joint @ w_q)
+        main_p = joint @ w_q - mean
+        main_q = w_p @ joint - mean
+        interaction = joint - main_p[:, None] - main_q[None, :] - mean
+        intercept += mean
+        tables[first].values, tables[first].missing = main_p[:-1], float(main_p[-1])
+        tables[second].values, tables[second].missing = main_q[:-1], float(main_q[-1])
+        pair_tables.append(PairTable(first, second, interaction))
+    for j, table in enumerate(tables):
+        centre = float(table.cells()[table.index(X_train[:, j])].mean())
+        table.values = table.values - centre
+        table.missing -= centre
+        intercept += centre
+    scorer = CompiledScorer(list(features), tables, pair_tables, intercept)
+    _check_exact(scorer, model, X_train, reference, tolerance)
+    return scorer
+
+
+def _split_thresholds(
+    model: Any, n_features: int, pairs: list[tuple[int, ...]]
+) -> list[set[float]]:
+    """Every numeric split threshold per feature, checking each tree stays within one group."""
+    groups = [{j} for j in range(n_features)] + [set(p) for p in pairs]
+    thresholds: list[set[float]] = [set() for _ in range(n_features)]
+    for estimator in model.estimators_:
+        for iteration in estimator._predictors:
+            for predictor in iteration:
+                nodes = predictor.nodes
+                inner = nodes[nodes["is_leaf"] == 0]
+                used = {int(f) for f in inner["feature_idx"]}
+                if used and not any(used <= g for g in groups):
+                    raise ModelError(
+                        f"a tree splits on features {sorted(used)}, outside the declared groups"
+                    )
+                numeric = inner[inner["is_categorical"] == 0]
+                for feature, threshold in zip(
+                    numeric["feature_idx"], numeric["num_threshold"], strict=True
+                ):
+                    thresholds[int(feature)].add(float(threshold))
+    return thresholds
+
+
+def _reference_point(X: np.ndarray, categorical: dict[int, int]) -> np.ndarray:
+    reference = np.zeros(X.shape[1])
+    for j in range(X.shape[1]):
+        column = X[:, j][np.isfinite(X[:, j])]
+        if not len(column):
+            reference[j] = 0.0
+        elif j in categorical:
+            values, counts = np.unique(column, return_counts=True)
+            reference[j] = values[np.argmax(counts)]
+        else:
+            reference[j] = float(np.median(column))
+    return reference
+
+
+def _cell_weights(table: FeatureTable, column: np.ndarray) -> np.ndarray:
+    counts = np.bincount(table.index(column), minlength=table.slots).astype(np.float64)
+    return counts / counts.sum()
+
+
+def _check_exact(
+    scorer: CompiledScorer, model: Any, X: np.ndarray, reference: np.ndarray, tolerance: float
+) -> None:
+    rng = np.random.default_rng(0)
+    rows = X[rng.choice(len(X), size=min(len(X), 5000), replace=False)]
+    expected = model.decision_function(rows)
+    got = scorer.logit(rows)
+    worst = float(np.max(np.abs(expected - got)))
+    if worst > tolerance:
+        raise ModelError(
+            f"compiled tables differ from the model by {worst:.3g} in logit (tolerance "
+            f"{tolerance:g}): the model is not additive over the declared groups"
+        )
