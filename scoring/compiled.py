@@ -275,12 +275,13 @@ def _split_thresholds(
     """Every numeric split threshold per feature, checking each tree stays within one group."""
     groups = [{j} for j in range(n_features)] + [set(p) for p in pairs]
     thresholds: list[set[float]] = [set() for _ in range(n_features)]
+    order = getattr(model, "feature_order_", np.arange(n_features))
     for estimator in model.estimators_:
         for iteration in estimator._predictors:
             for predictor in iteration:
                 nodes = predictor.nodes
                 inner = nodes[nodes["is_leaf"] == 0]
-                used = {int(f) for f in inner["feature_idx"]}
+                used = {int(order[f]) for f in inner["feature_idx"]}
                 if used and not any(used <= g for g in groups):
                     raise ModelError(
                         f"a tree splits on features {sorted(used)}, outside the declared groups"
@@ -289,7 +290,9 @@ def _split_thresholds(
                 for feature, threshold in zip(
                     numeric["feature_idx"], numeric["num_threshold"], strict=True
                 ):
-                    thresholds[int(feature)].add(float(threshold))
+                    # A split at +inf only separates missing values from the rest.
+                    if np.isfinite(threshold):
+                        thresholds[int(order[feature])].add(float(threshold))
     return thresholds
 
 

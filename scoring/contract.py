@@ -206,13 +206,16 @@ def contract_from_dict(document: Mapping[str, Any], *, origin: str = "contract")
         if column.cap is not None and column.cap not in names:
             raise ContractError(f"{origin}: column '{column.name}' caps at unknown '{column.cap}'")
     yesno = document.get("yesno", {})
-    yes = frozenset(fold_text(str(w)) for w in yesno.get("yes", []))
-    no = frozenset(fold_text(str(w)) for w in yesno.get("no", []))
+    yes = frozenset(fold_text(str(w)) for w in _words(yesno.get("yes", [])))
+    no = frozenset(fold_text(str(w)) for w in _words(yesno.get("no", [])))
     if yes & no:
         raise ContractError(f"{origin}: words are both yes and no: {sorted(yes & no)}")
     tiers_raw = dict(document.get("tiers", {}))
     tier_labels = tiers_raw.pop("label", {})
-    tiers = {t: float(tiers_raw.get(t, d)) for t, d in zip("ABC", (0.5, 0.3, 0.15), strict=True)}
+    tiers = {t: tiers_raw.get(t, d) for t, d in zip("ABC", (0.5, 0.3, 0.15), strict=True)}
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in tiers.values()):
+        raise ContractError(f"{origin}: tier cut-offs A, B, C must be numbers, got {tiers}")
+    tiers = {t: float(v) for t, v in tiers.items()}
     if not 1 >= tiers["A"] > tiers["B"] > tiers["C"] > 0:
         raise ContractError(f"{origin}: tier cut-offs must satisfy 1 >= A > B > C > 0, got {tiers}")
     model = _parse_model(document.get("model", {}), names, origin)
@@ -243,6 +246,8 @@ def this_year() -> int:
 
 
 def _parse_column(raw: Mapping[str, Any], origin: str) -> Column:
+    if not isinstance(raw, Mapping):
+        raise ContractError(f"{origin}: every [[column]] must be a table, got {raw!r}")
     name = raw.get("name")
     if not name:
         raise ContractError(f"{origin}: a [[column]] has no name")
@@ -259,9 +264,11 @@ def _parse_column(raw: Mapping[str, Any], origin: str) -> Column:
     if values.get("max") == "this_year":
         values["max"] = float(this_year())
     for key in ("min", "max", "min_exclusive", "max_exclusive", "jalali_min", "jalali_max"):
-        if key in values and not isinstance(values[key], int | float):
+        if key in values and (
+            not isinstance(values[key], int | float) or isinstance(values[key], bool)
+        ):
             raise ContractError(f"{origin}: column '{name}' {key} must be a number")
-    values["aliases"] = tuple(values.get("aliases", ()))
+    values["aliases"] = tuple(str(a) for a in _words(values.get("aliases", ())))
     return Column(**values)
 
 
@@ -275,7 +282,7 @@ def _parse_vocabulary(name: str, raw: Mapping[str, Any]) -> Vocabulary:
         if spellings:
             persian[key] = spellings[0]
         for spelling in (key, *spellings):
-            lookup.setdefault(fold_text(spelling), key)
+            lookup.setdefault(fold_text(str(spelling)), key)
     lookup.setdefault(fold_text(unknown), unknown)
     return Vocabulary(name, tuple(entries), unknown, persian, lookup)
 
@@ -295,6 +302,11 @@ def _parse_model(raw: Mapping[str, Any], columns: list[str], origin: str) -> Mod
     if label not in columns:
         raise ContractError(f"{origin}: model label '{label}' is not a column")
     return ModelSpec(features, categorical, pairs, monotonic, label)
+
+
+def _words(value: Any) -> list[Any]:
+    """A list of words; a lone string is one word, not its characters."""
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _repeated(names: list[str]) -> set[str]:

@@ -43,6 +43,11 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         Folds of the stratified split: one bagged model per fold, early-stopped on its fold.
     n_iter_no_change : int
         Early-stopping patience (boosting rounds).
+    reweight : bool
+        Refit one weight per feature group on the out-of-fold contributions (a logistic
+        regression) and fold it into the trees' leaf values. Greedy boosting with early stopping
+        under-fits weak real effects and over-fits noise features; the weights pull the first up
+        and the second towards flat. The model stays additive over the same groups.
     n_threads : int
         OpenMP threads while fitting (2-core machines slow down badly when oversubscribed).
     random_state : int
@@ -50,10 +55,15 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     estimators_ : list of HistGradientBoostingClassifier
+        Fitted on the columns in ``feature_order_`` (categorical first).
+    feature_order_ : ndarray of int
+        The declared feature behind each column the trees see.
     calibration_ : tuple of float
         ``(slope, intercept)`` mapping the averaged raw logit to the calibrated logit.
     oof_logit_ : ndarray
         Out-of-fold raw logits of the training rows.
+    group_weights_ : dict
+        With ``reweight``: the weight of each feature group (declared indices).
     cv_log_loss_ : float
         Log loss of the calibrated out-of-fold probabilities (model selection).
     """
@@ -70,6 +80,7 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         max_iter: int = 3000,
         n_folds: int = 5,
         n_iter_no_change: int = 40,
+        reweight: bool = True,
         n_threads: int = 2,
         random_state: int = 0,
     ) -> None:
@@ -83,6 +94,7 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.n_folds = n_folds
         self.n_iter_no_change = n_iter_no_change
+        self.reweight = reweight
         self.n_threads = n_threads
         self.random_state = random_state
 
@@ -99,6 +111,14 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
                 f"the smaller has {counts.min()}"
             )
         n_features = X.shape[1]
+        # HistGradientBoosting moves categorical columns first internally and remaps
+        # monotonic_cst but not interaction_cst (scikit-learn 1.9): feed it categorical-first
+        # columns so that both constraints mean the features we declared.
+        categorical = sorted(int(j) for j in self.categorical)
+        self.feature_order_ = np.array(
+            categorical + [j for j in range(n_features) if j not in categorical], dtype=int
+        )
+        X = X[:, self.feature_order_]
         folds = StratifiedKFold(self.n_folds, shuffle=True, random_state=self.random_state)
         self.estimators_ = []
         self.oof_logit_ = np.zeros(len(y))
@@ -112,7 +132,7 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
                     l2_regularization=self.l2_regularization,
                     categorical_features=self._categorical_mask(n_features),
                     monotonic_cst=self._monotonic_array(n_features),
-                    interaction_cst=self._interaction_groups(n_features),
+                    interaction_cst=self._internal_groups(n_features),
                     early_stopping=True,
                     n_iter_no_change=self.n_iter_no_change,
                     scoring="loss",
@@ -121,6 +141,10 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
                 model.fit(X[train], y[train], X_val=X[held], y_val=y[held])
                 self.estimators_.append(model)
                 self.oof_logit_[held] = model.decision_function(X[held])
+        if self.reweight:
+            self.group_weights_ = self._fit_group_weights(X, y, folds)
+            for k, (_, held) in enumerate(folds.split(X, y)):
+                self.oof_logit_[held] = self.estimators_[k].decision_function(X[held])
         calibrator = LogisticRegression(C=1e6, max_iter=1000)
         calibrator.fit(self.oof_logit_.reshape(-1, 1), y)
         self.calibration_ = (float(calibrator.coef_[0, 0]), float(calibrator.intercept_[0]))
@@ -132,6 +156,7 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         """The average of the bagged models' logits, before calibration."""
         check_is_fitted(self, "estimators_")
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        X = X[:, self.feature_order_]
         with threadpool_limits(self.n_threads):
             return np.mean([m.decision_function(X) for m in self.estimators_], axis=0)
 
@@ -155,15 +180,51 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         return tags
 
+    def _fit_group_weights(self, X: np.ndarray, y: np.ndarray, folds: StratifiedKFold) -> dict:
+        """Weights of each feature group from out-of-fold contributions; scale the trees."""
+        internal_groups = self._internal_groups(X.shape[1])
+        paired = {j for group in internal_groups if len(group) > 1 for j in group}
+        groups = [g for g in internal_groups if len(g) > 1 or g[0] not in paired]
+        reference = _reference_point(X, [self._internal()[int(j)] for j in self.categorical])
+        contributions = np.zeros((len(y), len(groups)))
+        for k, (_, held) in enumerate(folds.split(X, y)):
+            model, rows = self.estimators_[k], X[held]
+            full = model.decision_function(rows)
+            for g, group in enumerate(groups):
+                replaced = rows.copy()
+                replaced[:, group] = reference[group]
+                contributions[held, g] = full - model.decision_function(replaced)
+        weights = LogisticRegression(C=1.0, max_iter=2000).fit(contributions, y).coef_[0]
+        owner = {}
+        for g, group in enumerate(groups):
+            for j in group:
+                owner[j] = g
+        for model in self.estimators_:
+            for iteration in model._predictors:
+                for predictor in iteration:
+                    nodes = predictor.nodes
+                    used = nodes["feature_idx"][nodes["is_leaf"] == 0]
+                    if len(used):
+                        nodes["value"] *= weights[owner[int(used[0])]]
+        order = self.feature_order_
+        return {
+            tuple(int(order[j]) for j in group): float(w)
+            for group, w in zip(groups, weights, strict=True)
+        }
+
     def _calibrate(self, raw: np.ndarray) -> np.ndarray:
         slope, intercept = self.calibration_
         return slope * raw + intercept
+
+    def _internal(self) -> dict[int, int]:
+        """Declared feature index -> column index as fed to the trees."""
+        return {int(j): i for i, j in enumerate(self.feature_order_)}
 
     def _categorical_mask(self, n_features: int) -> np.ndarray | None:
         if not len(self.categorical):
             return None
         mask = np.zeros(n_features, dtype=bool)
-        mask[list(self.categorical)] = True
+        mask[[self._internal()[int(j)] for j in self.categorical]] = True
         return mask
 
     def _monotonic_array(self, n_features: int) -> np.ndarray | None:
@@ -171,12 +232,31 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
             return None
         constraints = np.zeros(n_features, dtype=int)
         for index, sign in self.monotonic.items():
-            constraints[int(index)] = int(sign)
+            constraints[self._internal()[int(index)]] = int(sign)
         return constraints
+
+    def _internal_groups(self, n_features: int) -> list[list[int]]:
+        internal = self._internal()
+        return [[internal[j] for j in group] for group in self._interaction_groups(n_features)]
 
     def _interaction_groups(self, n_features: int) -> list[list[int]]:
         paired = [sorted(int(i) for i in pair) for pair in self.pairs]
         return [[j] for j in range(n_features)] + paired
+
+
+def _reference_point(X: np.ndarray, categorical: list[int]) -> np.ndarray:
+    """Median of each column (the most common code for a categorical one), 0 if all missing."""
+    reference = np.zeros(X.shape[1])
+    for j in range(X.shape[1]):
+        column = X[:, j][np.isfinite(X[:, j])]
+        if not len(column):
+            continue
+        if j in categorical:
+            values, counts = np.unique(column, return_counts=True)
+            reference[j] = values[np.argmax(counts)]
+        else:
+            reference[j] = float(np.median(column))
+    return reference
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

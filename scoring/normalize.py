@@ -49,6 +49,8 @@ _LUT[0xD9, 0xAA] = ord("%")  # ٪ U+066A percent sign
 _LUT[0xD8, 0x8C] = ord(",")  # ، U+060C Arabic comma
 _MINUS = np.frombuffer("\u2212".encode(), dtype=np.uint8)  # − U+2212, three bytes
 
+_ID_LETTERS = (("\u064a", "\u06cc"), ("\u0649", "\u06cc"), ("\u0643", "\u06a9"))  # ي ى ك
+_NEGATIVE = r"^\s*-\s*\d"
 _THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?%?$"
 
 
@@ -60,6 +62,7 @@ class ParsedColumn:
     unreadable: np.ndarray
     problem: str = "is not a number"
     unknown: Counter = field(default_factory=Counter)
+    fractional: np.ndarray | None = None  # cells of a whole-number column with a fraction
 
 
 @dataclass
@@ -70,6 +73,9 @@ class NormalizedChunk:
     unreadable: dict[str, tuple[np.ndarray, str]]
     originals: dict[str, pa.Array]
     unknown_categories: dict[str, Counter]
+    #: Per column, the unreadable cells that are numbers with a fraction, when the column also
+    #: holds cells that are not numbers at all (so that each gets its own message).
+    fractional: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def map_headers(
@@ -213,7 +219,8 @@ def parse_yesno(raw: pa.Array, contract: Contract) -> ParsedColumn:
         return ParsedColumn(values, bad, "is not yes/no")
     if pa.types.is_floating(raw.type):
         raw = pc.cast(raw, pa.string())
-    codes, folded = fold_values(_as_string(raw).to_numpy(zero_copy_only=False))
+    text = _as_string(raw)
+    codes, folded = fold_values(text.to_numpy(zero_copy_only=False))
     mapped = np.array(
         [1.0 if w in contract.yes else 0.0 if w in contract.no else np.nan for w in folded]
         + [np.nan],
@@ -221,7 +228,10 @@ def parse_yesno(raw: pa.Array, contract: Contract) -> ParsedColumn:
     )
     present_unique = np.array([w != "" for w in folded] + [False])
     values = mapped[codes]
-    unreadable = present_unique[codes] & np.isnan(values)
+    # Folding reads '-' as a space, which would turn '-1' into the word '1'.
+    negative = _np(pc.fill_null(pc.match_substring_regex(translate_digits(text), _NEGATIVE), False))
+    values[negative] = np.nan
+    unreadable = (present_unique[codes] & np.isnan(values)) | negative
     return ParsedColumn(values, unreadable, "is not yes/no")
 
 
@@ -257,7 +267,7 @@ def parse_category(raw: pa.Array, contract: Contract, column: Column) -> ParsedC
 
 
 def parse_id(raw: pa.Array) -> ParsedColumn:
-    """An identifier: digits in ASCII, surrounding spaces removed, empty is missing."""
+    """An identifier: digits in ASCII, Persian letters for ي/ك, surrounding spaces removed."""
     if not _is_string(raw):
         if pa.types.is_floating(raw.type):
             whole = pc.fill_null(pc.equal(pc.floor(raw), raw), True)
@@ -266,6 +276,8 @@ def parse_id(raw: pa.Array) -> ParsedColumn:
         else:
             raw = pc.cast(raw, pa.string())
     text = _clean(translate_digits(raw))
+    for arabic, persian in _ID_LETTERS:  # the contract promises ي/ی and ك/ک make one id
+        text = pc.replace_substring(text, arabic, persian)
     values = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
     return ParsedColumn(values, np.zeros(len(raw), dtype=bool), "")
 
@@ -299,6 +311,7 @@ def normalize_chunk(
     unreadable: dict[str, tuple[np.ndarray, str]] = {}
     originals: dict[str, pa.Array] = {}
     unknown: dict[str, Counter] = {}
+    fractional: dict[str, np.ndarray] = {}
     for column in contract.input_columns(labelled=labelled):
         header = headers.get(column.name)
         if header is None:
@@ -312,7 +325,9 @@ def normalize_chunk(
             unreadable[column.name] = (parsed.unreadable, parsed.problem)
         if parsed.unknown:
             unknown[column.name] = parsed.unknown
-    return NormalizedChunk(pd.DataFrame(frame), unreadable, originals, unknown)
+        if parsed.fractional is not None and (parsed.unreadable & ~parsed.fractional).any():
+            fractional[column.name] = parsed.fractional
+    return NormalizedChunk(pd.DataFrame(frame), unreadable, originals, unknown, fractional)
 
 
 def _parse(raw: pa.Array, column: Column, contract: Contract) -> ParsedColumn:
@@ -349,6 +364,7 @@ def _whole(parsed: ParsedColumn, column: Column) -> ParsedColumn:
         if fractional.any():
             parsed.unreadable = parsed.unreadable | fractional
             parsed.values = np.where(fractional, np.nan, values)
+            parsed.fractional = fractional
             if not (parsed.unreadable & ~fractional).any():
                 parsed.problem = "is not a whole number"
     return parsed

@@ -90,6 +90,8 @@ class TableSource:
         return pa.concat_tables(pieces, promote_options="permissive")
 
     def _csv_batches(self) -> Iterator[pa.RecordBatch]:
+        self.bad_rows.clear()  # a new pass over the file finds the same bad rows again
+
         def on_bad_row(row: pacsv.InvalidRow) -> str:
             number = int(row.number) if row.number is not None else -1
             self.bad_rows.append(
@@ -243,6 +245,10 @@ def _open_excel(path: Path, sheet: str | int | None) -> TableSource:
         raise InputFileError(f"sheet '{target}' of {path} has a header but no data rows (0 rows)")
     while headers and headers[-1] == "":
         headers.pop()
+    named = [h for h in headers if h]
+    if len(set(named)) != len(named):
+        repeated = sorted({h for h in named if named.count(h) > 1})
+        raise InputFileError(f"{path} repeats the header(s) {repeated}; headers must be unique")
     width = len(headers)
     columns = {}
     for j, header in enumerate(headers):

@@ -110,7 +110,7 @@ class Validator:
         rejects = _rejects(rows, frame[self.contract.id_column.name].to_numpy(), bad, messages)
         valid = frame.loc[~bad].copy()
         valid.insert(0, "row", rows[~bad])
-        valid.reset_index(drop=True, inplace=True)
+        valid = valid.reset_index(drop=True)
         return ChunkResult(valid, rejects, n, chunk.unknown_categories)
 
     def _column_problems(
@@ -122,6 +122,8 @@ class Validator:
         unreadable, problem = chunk.unreadable.get(column.name, (np.zeros(n, dtype=bool), ""))
         missing = _missing(values) & ~unreadable
         checks: list[tuple[np.ndarray, str]] = []
+        if column.name in chunk.fractional:  # first: each cell gets the first message it fits
+            checks.append((chunk.fractional[column.name], "is not a whole number"))
         if unreadable.any():
             checks.append((unreadable, problem))
         needed = column.required or (column.training_only and self.labelled)
@@ -226,7 +228,10 @@ def iter_validated(
         yield result
     new_bad = source.bad_rows[reported_bad:]
     if new_bad:
-        empty = ChunkResult(pd.DataFrame(columns=["row"]), pd.DataFrame(columns=REJECT_COLUMNS), 0)
+        # Validate no rows, so that the valid frame has the columns and types of the others.
+        no_rows = pa.table({h: pa.array([], pa.string()) for h in source.headers})
+        normalized = normalize_chunk(no_rows, headers, contract, labelled=labelled)
+        empty = validator.validate(normalized, np.empty(0, dtype=np.int64))
         yield _with_bad_rows(empty, new_bad, source, contract)
 
 

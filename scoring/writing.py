@@ -104,6 +104,7 @@ class TableWriter:
         self._context: contextlib.AbstractContextManager[Path] | None = None
         self._temporary: Path | None = None
         self._writer: Any = None
+        self._schema: pa.Schema | None = None  # pyarrow's CSVWriter does not expose its schema
         self._excel_parts: list[pd.DataFrame] = []
 
     def __enter__(self) -> TableWriter:
@@ -124,6 +125,7 @@ class TableWriter:
             return
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if self._writer is None:
+            self._schema = table.schema
             if self.suffix in PARQUET_SUFFIXES:
                 self._writer = pq.ParquetWriter(self._temporary, table.schema)
             else:
@@ -132,8 +134,8 @@ class TableWriter:
                     self._temporary, table.schema,
                     write_options=pacsv.WriteOptions(delimiter=delimiter),
                 )  # fmt: skip
-        elif table.schema != self._writer.schema:
-            table = table.cast(self._writer.schema)
+        elif table.schema != self._schema:
+            table = table.cast(self._schema)
         self._writer.write_table(table)
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -176,10 +178,10 @@ class TableWriter:
 
 
 def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):  # before .item(): an array of many values has both
+        return value.tolist()
     if hasattr(value, "item"):
         return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
