@@ -190,6 +190,369 @@ def validate(
         out.print(f"rejects written to {rejects}")
 
 
+RegistryOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--registry",
+        help="Model registry folder (default: $READINESS_REGISTRY or ./models).",
+        show_default=False,
+    ),
+]
+ModelOption = Annotated[
+    str,
+    typer.Option("--model", help="NAME@VERSION, or NAME for its champion (else its latest)."),
+]
+
+
+def _registry(path: Path | None) -> Path:
+    if path is not None:
+        return path
+    return Path(os.environ.get("READINESS_REGISTRY", "models"))
+
+
+def _signing_key() -> bytes | None:
+    key = os.environ.get("READINESS_SIGNING_KEY")
+    return key.encode("utf-8") if key else None
+
+
+def _load(registry: Path | None, reference: str):
+    from scoring.registry import load_model
+
+    model = load_model(_registry(registry), reference, signing_key=_signing_key())
+    for warning in model.warnings:
+        err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    return model
+
+
+def _metrics_table(title: str, metrics: dict, baseline: dict | None = None) -> Table:
+    from scoring.modelcard import headline_rows
+
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("glass-box", justify="right")
+    if baseline is not None:
+        table.add_column("baseline", justify="right")
+        base = dict(headline_rows(baseline))
+    for label, value in headline_rows(metrics):
+        table.add_row(label, value, *([base.get(label, "")] if baseline is not None else []))
+    return table
+
+
+@app.command()
+@user_errors
+def train(
+    file: Annotated[Path, typer.Argument(help="Labelled registry file.")],
+    name: Annotated[str, typer.Option(help="Model name in the registry.")] = "export-readiness",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same model).")] = 0,
+    truth: Annotated[
+        Path | None, typer.Option(help="True probabilities (sample data): adds the Bayes gap.")
+    ] = None,
+    holdout: Annotated[
+        float, typer.Option(min=0.05, max=0.9, help="Holdout share (when there is no data_year).")
+    ] = 1 / 3,
+    registry: RegistryOption = None,
+    contract: ContractOption = None,
+    encoding: EncodingOption = None,
+    sheet: SheetOption = None,
+) -> None:
+    """Train, evaluate on a holdout, and save NAME@VERSION in the registry."""
+    from scoring.registry import save_model
+    from scoring.training import read_labelled, read_truth, train_model
+
+    the_contract = _load_contract(contract)
+    frame, report = read_labelled(file, the_contract, encoding=encoding, sheet=sheet)
+    if report.rows_rejected:
+        err.print(
+            f"warning: {report.rows_rejected:,} of {report.rows_read:,} rows rejected and left "
+            "out of training (see `readiness validate --labelled --rejects FILE`)",
+            markup=False,
+            soft_wrap=True,
+        )
+    truth_frame = read_truth(truth) if truth is not None else None
+    result = train_model(frame, the_contract, seed=seed, holdout_share=holdout, truth=truth_frame)
+    reference = save_model(
+        result, the_contract, _registry(registry), name=name, signing_key=_signing_key()
+    )
+    out.print(_metrics_table(f"holdout: {reference}", result.metrics, result.baseline_metrics))
+    selection = Table(title="model selection (cross-validated log loss)")
+    for column in ("model", "settings", "CV log loss", "seconds", "chosen"):
+        selection.add_column(column)
+    for row in result.candidates:
+        selection.add_row(
+            row["model"],
+            ", ".join(f"{k}={v:g}" for k, v in row["settings"].items()),
+            f"{row['cv_log_loss']:.4f}",
+            f"{row['seconds']:.1f}",
+            "yes" if row.get("chosen") else "",
+        )
+    out.print(selection)
+    out.print(
+        f"trained on {result.training['train_rows']:,} rows in "
+        f"{result.timings['total_seconds']:.1f} s; compiled scorer matches the pipeline within "
+        f"{result.compiled_max_abs_diff:.1e}"
+    )
+    out.print(f"saved {reference}", soft_wrap=True)
+
+
+@app.command()
+@user_errors
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="Labelled registry file.")],
+    model: ModelOption = "export-readiness",
+    truth: Annotated[Path | None, typer.Option(help="True probabilities (sample data).")] = None,
+    registry: RegistryOption = None,
+    encoding: EncodingOption = None,
+    sheet: SheetOption = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the metrics as JSON here.")
+    ] = None,
+) -> None:
+    """Metrics of a saved model on labelled data (scored with its compiled tables)."""
+    from scoring.batch import evaluate_file
+
+    loaded = _load(registry, model)
+    metrics = evaluate_file(
+        file,
+        loaded,
+        truth=truth,
+        encoding=encoding,
+        sheet=sheet,
+    )
+    out.print(_metrics_table(f"{loaded.reference} on {file.name}", metrics))
+    if json_out is not None:
+        from scoring.writing import write_json
+
+        write_json(metrics, json_out)
+
+
+@models_app.command("list")
+@user_errors
+def models_list(registry: RegistryOption = None) -> None:
+    """Every model version, newest first."""
+    from scoring.registry import list_models
+
+    rows = list_models(_registry(registry))
+    if not rows:
+        out.print(f"no models in {_registry(registry)}")
+        return
+    table = Table(title=f"models in {_registry(registry)}")
+    for column in ("name", "version", "created", "champion", "rows", "ROC AUC", "ECE", "signed"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["name"],
+            row["version"],
+            str(row.get("created", "")),
+            "*" if row.get("champion") else "",
+            f"{row['rows']:,}" if row.get("rows") else "",
+            f"{row['roc_auc']:.4f}" if row.get("roc_auc") is not None else "",
+            f"{row['ece']:.4f}" if row.get("ece") is not None else "",
+            "yes" if row.get("signed") else "",
+        )
+    out.print(table)
+
+
+@models_app.command("show")
+@user_errors
+def models_show(
+    reference: Annotated[str, typer.Argument(help="NAME@VERSION or NAME.")],
+    registry: RegistryOption = None,
+) -> None:
+    """A model's manifest facts and holdout metrics."""
+    loaded = _load(registry, reference)
+    manifest = loaded.manifest
+    facts = Table(title=loaded.reference, show_header=False)
+    facts.add_row("created", manifest["created"])
+    facts.add_row("training rows", f"{manifest['training']['rows']:,}")
+    facts.add_row("label rate", f"{manifest['training']['label_rate']:.3f}")
+    facts.add_row("holdout", manifest["training"]["holdout"])
+    facts.add_row("fingerprint", manifest["training"]["fingerprint"][:16] + "...")
+    facts.add_row("features", ", ".join(manifest["features"]["features"]))
+    facts.add_row("tiers", ", ".join(f"{k} >= {v}" for k, v in manifest["tiers"].items()))
+    facts.add_row("signed", "yes" if "signature" in manifest else "no")
+    for library, version in manifest["libraries"].items():
+        facts.add_row(library, version)
+    out.print(facts)
+    out.print(_metrics_table("holdout", manifest["metrics"], manifest.get("baseline_metrics")))
+
+
+@models_app.command("verify")
+@user_errors
+def models_verify(
+    reference: Annotated[str, typer.Argument(help="NAME@VERSION or NAME.")],
+    registry: RegistryOption = None,
+) -> None:
+    """Check every file's sha256 (and the signature when READINESS_SIGNING_KEY is set)."""
+    from scoring.errors import ModelError
+    from scoring.registry import resolve_reference, verify_model
+
+    name, version = resolve_reference(_registry(registry), reference)
+    rows = verify_model(_registry(registry), reference, signing_key=_signing_key())
+    table = Table(title=f"{name}@{version}")
+    for column in ("file", "ok", "detail"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["file"], "ok" if row["ok"] else "FAILED", row["detail"])
+    out.print(table)
+    failed = [row["file"] for row in rows if not row["ok"]]
+    if failed:
+        raise ModelError(f"model {name}@{version} failed verification: {', '.join(failed)}")
+
+
+@models_app.command("promote")
+@user_errors
+def models_promote(
+    reference: Annotated[str, typer.Argument(help="NAME@VERSION to make the champion.")],
+    registry: RegistryOption = None,
+) -> None:
+    """Make a version its model's champion (what NAME refers to)."""
+    from scoring.registry import promote_model
+
+    promoted = promote_model(_registry(registry), reference)
+    out.print(f"champion is now {promoted}")
+
+
+class Engine(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+@app.command()
+@user_errors
+def score(
+    file: Annotated[Path, typer.Argument(help="Registry file to score (.csv, .xlsx, .parquet).")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the scores.")],
+    model: ModelOption = "export-readiness",
+    rejects: Annotated[
+        Path | None, typer.Option(help="Write rejected rows (row, coop_id, error) here.")
+    ] = None,
+    summary: Annotated[Path | None, typer.Option(help="Write the run summary (JSON) here.")] = None,
+    chunk_size: ChunkOption = 100_000,
+    keep_columns: Annotated[
+        str | None, typer.Option(help="Input columns to pass through, e.g. name,province.")
+    ] = None,
+    lang: Annotated[
+        Lang | None, typer.Option(help="Write reason texts and tier names in this language.")
+    ] = None,
+    next_step: Annotated[
+        bool, typer.Option(help="Add the cheapest programme that lifts the tier (--programs).")
+    ] = False,
+    programs: Annotated[
+        Path | None, typer.Option(help="Programmes file (TOML), for --next-step.")
+    ] = None,
+    engine: Annotated[Engine, typer.Option(help="local: chunks in this process; dask.")] = (
+        Engine.local
+    ),
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: a local cluster).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    registry: RegistryOption = None,
+    encoding: EncodingOption = None,
+    sheet: SheetOption = None,
+) -> None:
+    """Score a file: probability, score, tier, reasons, sub-scores, sector percentile."""
+    from scoring.batch import ScoringModel, score_file
+    from scoring.writing import check_output_path
+
+    for path in (out_file, rejects, summary):
+        if path is not None:
+            check_output_path(path)
+    if next_step and programs is None:
+        raise typer.BadParameter("--next-step needs --programs FILE")
+    keep = [c.strip() for c in keep_columns.split(",") if c.strip()] if keep_columns else []
+    loaded = _load(registry, model)
+    scoring_model = ScoringModel(loaded)
+    extra = None
+    if next_step:
+        from scoring.planning import load_programs, next_step_columns
+
+        catalogue = load_programs(programs, scoring_model.contract)
+        extra = next_step_columns(scoring_model, catalogue)
+    options = dict(
+        rejects=rejects,
+        summary=summary,
+        chunk_size=chunk_size,
+        keep_columns=keep,
+        lang=lang.value if lang else None,
+        encoding=encoding,
+        sheet=sheet,
+        extra=extra,
+    )
+    if engine is Engine.dask:
+        from scoring.distributed import score_file_dask
+
+        result = score_file_dask(file, scoring_model, out_file, scheduler=scheduler, **options)
+    else:
+        with _progress(file, chunk_size, quiet) as progress:
+            result = score_file(file, scoring_model, out_file, progress=progress, **options)
+    _print_summary(result.to_dict())
+    out.print(f"scores written to {out_file}", soft_wrap=True)
+
+
+class _progress:
+    """A rich progress bar on stderr for files larger than one chunk, when stderr is a terminal."""
+
+    def __init__(self, file: Path, chunk_size: int, quiet: bool) -> None:
+        self.enabled = not quiet and err.is_terminal and _larger_than(file, chunk_size)
+        self.bar = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err
+        )
+        self.bar.start()
+        task = self.bar.add_task("scoring: 0 rows", total=None)
+        done = [0]
+
+        def advance(rows: int) -> None:
+            done[0] += rows
+            self.bar.update(task, description=f"scoring: {done[0]:,} rows")
+
+        return advance
+
+    def __exit__(self, *args: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _larger_than(file: Path, chunk_size: int) -> bool:
+    try:
+        return file.stat().st_size > chunk_size * 100
+    except OSError:
+        return False
+
+
+def _print_summary(summary: dict) -> None:
+    table = Table(title=f"scored with {summary['model']}", show_header=False)
+    table.add_row("rows read", f"{summary['rows_read']:,}")
+    table.add_row("rows scored", f"{summary['rows_scored']:,}")
+    table.add_row("rows rejected", f"{summary['rows_rejected']:,}")
+    for tier, count in summary["tiers"].items():
+        table.add_row(f"tier {tier}", f"{count:,}")
+    table.add_row("seconds", f"{summary['seconds']:.2f}")
+    out.print(table)
+    for column, counts in summary["unknown_categories"].items():
+        shown = ", ".join(f"'{k}' ({v})" for k, v in list(counts.items())[:5])
+        err.print(
+            f"warning: {sum(counts.values()):,} {column} value(s) not in the vocabulary, "
+            f"scored as 'other': {shown}",
+            markup=False,
+            soft_wrap=True,
+        )
+    if summary["drift_shifted"]:
+        err.print(
+            "warning: drift: these features shifted against the training reference "
+            f"(PSI > 0.25): {', '.join(summary['drift_shifted'])}",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
 def main() -> None:
     """Console-script entry point."""
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)

@@ -46,8 +46,9 @@ class FeatureTable:
         """The cell of each value: its interval or category, ``len(values)`` when missing."""
         missing_slot = len(self.values)
         if self.kind == "categorical":
-            codes = np.where(np.isfinite(x), x, -1).astype(np.int64)
-            return np.where((codes >= 0) & (codes < missing_slot), codes, missing_slot)
+            # As scikit-learn's trees do: a negative, fractional or unknown code is missing.
+            known = (x >= 0) & (x < missing_slot) & (x == np.floor(x))
+            return np.where(known, x, missing_slot).astype(np.int64)
         index = np.searchsorted(self.edges, x, side="left")
         return np.where(np.isnan(x), missing_slot, index)
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 __all__ = ["DERIVED_FEATURES", "FeatureBuilder"]
 
@@ -128,19 +128,11 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     def _frame(self, X: pd.DataFrame | np.ndarray, *, fitting: bool) -> pd.DataFrame:
         if isinstance(X, pd.DataFrame):
             return X
-        array = np.asarray(X)
-        if array.ndim != 2:
-            raise ValueError(f"Expected 2D array, got {array.ndim}D array instead")
-        if array.shape[0] < 1 or array.shape[1] < 1:
-            raise ValueError(
-                f"Found array with {array.shape[0]} sample(s) and {array.shape[1]} feature(s) "
-                "while a minimum of 1 is required."
-            )
-        if array.dtype.kind in "OUS":
+        if getattr(X, "dtype", None) is not None and X.dtype.kind in "US":
             raise ValueError("FeatureBuilder takes numbers in an array; pass a DataFrame for text")
-        array = array.astype(np.float64)
-        if np.isinf(array).any():
-            raise ValueError("Input X contains infinity or a value too large for dtype('float64').")
+        # scikit-learn's own checks: 2-D, not empty, not sparse or complex, numbers (an object
+        # array of numbers is fine), no infinity; the messages are the ones users know.
+        array = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan", estimator=self)
         names = (
             list(self.feature_names_in_)
             if not fitting and hasattr(self, "feature_names_in_")
@@ -159,7 +151,10 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
             ) == list(categories):
                 codes = values.cat.codes.to_numpy().astype(np.float64)
             else:
-                codes = pd.Categorical(values, categories=list(categories)).codes.astype(np.float64)
+                # get_indexer gives -1 for values outside the list (pd.Categorical warns, and
+                # will refuse them in pandas 4).
+                codes = pd.Index(list(categories)).get_indexer(values.astype(object))
+                codes = codes.astype(np.float64)
             codes[codes < 0] = np.nan
             return codes
         return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)

@@ -60,6 +60,8 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         The declared feature behind each column the trees see.
     calibration_ : tuple of float
         ``(slope, intercept)`` mapping the averaged raw logit to the calibrated logit.
+    n_iter_ : ndarray of int
+        Boosting rounds of each bagged model (after early stopping).
     oof_logit_ : ndarray
         Out-of-fold raw logits of the training rows.
     group_weights_ : dict
@@ -101,9 +103,14 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: np.ndarray, y: np.ndarray) -> GlassBoxClassifier:
         """Fit one model per fold, then the calibrator on the out-of-fold logits."""
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
-        if type_of_target(y) != "binary":
-            raise ValueError(f"GlassBoxClassifier needs a binary target, got {type_of_target(y)}")
+        target = type_of_target(y, input_name="y", raise_unknown=True)
+        if target != "binary":
+            raise ValueError(
+                f"Only binary classification is supported. The type of the target is {target}."
+            )
         self.classes_, y = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y has 1 class ({self.classes_[0]!r}); a model needs both outcomes")
         counts = np.bincount(y)
         if counts.min() < self.n_folds:
             raise ValueError(
@@ -141,6 +148,7 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
                 model.fit(X[train], y[train], X_val=X[held], y_val=y[held])
                 self.estimators_.append(model)
                 self.oof_logit_[held] = model.decision_function(X[held])
+        self.n_iter_ = np.array([m.n_iter_ for m in self.estimators_])
         if self.reweight:
             self.group_weights_ = self._fit_group_weights(X, y, folds)
             for k, (_, held) in enumerate(folds.split(X, y)):
@@ -169,7 +177,8 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         return np.column_stack([1.0 - probability, probability])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        positive = self.decision_function(X) > 0  # checks fitted before classes_ is read
+        return self.classes_[positive.astype(int)]
 
     def interaction_groups(self, n_features: int) -> list[list[int]]:
         """The feature groups a tree may split on: each feature alone, and each declared pair."""
@@ -178,6 +187,7 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.classifier_tags.multi_class = False  # fit refuses more than two classes
         return tags
 
     def _fit_group_weights(self, X: np.ndarray, y: np.ndarray, folds: StratifiedKFold) -> dict:

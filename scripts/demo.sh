@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The full tour on the embedded sample: generate, train, score, plan, report.
+set -euo pipefail
+BIN=${BIN:-.venv/bin}
+OUT=${OUT:-demo-output}
+R="$BIN/readiness"
+mkdir -p "$OUT"
+export READINESS_REGISTRY="$OUT/models"
+
+echo "== 1. sample data: 30,000 labelled cooperatives (with their true probabilities),"
+echo "      a 20,000-row unlabelled list with some dirty rows, and its Persian twin"
+"$R" sample --rows 30000 --seed 0 --out "$OUT/registry-2024.csv" --truth "$OUT/truth-2024.csv"
+"$R" sample --rows 20000 --seed 1 --unlabelled --dirty 0.02 --out "$OUT/list.csv"
+"$R" sample --rows 2000 --seed 2 --unlabelled --persian --out "$OUT/list-fa.xlsx"
+
+echo "== 2. validate the list"
+"$R" validate "$OUT/list.csv" --rejects "$OUT/list-rejects.csv"
+
+echo "== 3. train, evaluate on a holdout against the known truth, register"
+"$R" train "$OUT/registry-2024.csv" --truth "$OUT/truth-2024.csv" --seed 0
+"$R" models list
+
+echo "== 4. score the list (and the Persian Excel export, with Persian reasons)"
+"$R" score "$OUT/list.csv" --out "$OUT/scores.csv" --rejects "$OUT/score-rejects.csv" \
+  --summary "$OUT/score-summary.json" --keep-columns name,province,sector \
+  --next-step --programs examples/programs.toml
+"$R" score "$OUT/list-fa.xlsx" --out "$OUT/scores-fa.xlsx" --lang fa --keep-columns name
+
+echo "== 5. plan a support budget of 60,000 (million rials)"
+"$R" plan "$OUT/list.csv" --programs examples/programs.toml --budget 60000 \
+  --out "$OUT/plan.csv" --summary "$OUT/plan-summary.json"
+
+if "$R" report --help >/dev/null 2>&1 && "$R" report model --help >/dev/null 2>&1; then
+  echo "== 6. reports"
+  "$R" report model export-readiness --out "$OUT/model-card.html"
+  "$R" report batch "$OUT/scores.csv" --summary "$OUT/score-summary.json" --out "$OUT/batch-report.html"
+  "$R" report batch "$OUT/scores.csv" --summary "$OUT/score-summary.json" --lang fa --out "$OUT/batch-report-fa.html"
+fi
+
+echo
+echo "Done. Everything is in $OUT/:"
+ls -1 "$OUT"

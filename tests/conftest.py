@@ -1,0 +1,48 @@
+"""Shared fixtures: a small trained model in a temporary registry, built once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+#: One quick candidate: the suite checks behaviour, not model quality (benchmarks do that).
+QUICK = ({"max_leaf_nodes": 3, "min_samples_leaf": 40, "max_iter": 300},)
+
+
+@pytest.fixture(scope="session")
+def sample_frames():
+    """3,000 labelled sample rows (normalised form) and their true probabilities."""
+    from scoring.sample import generate_sample
+
+    return generate_sample(3000, seed=11)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, sample_frames):
+    """``(registry, reference, result)`` of a small model trained on the sample."""
+    from scoring.contract import load_contract
+    from scoring.registry import save_model
+    from scoring.training import train_model
+
+    frame, p_true = sample_frames
+    contract = load_contract()
+    truth = pd.DataFrame({"coop_id": frame["coop_id"], "true_probability": p_true})
+    result = train_model(frame, contract, seed=0, truth=truth, candidates=QUICK, n_threads=1)
+    registry = Path(tmp_path_factory.mktemp("registry"))
+    reference = save_model(result, contract, registry)
+    return registry, reference, result
+
+
+@pytest.fixture(scope="session")
+def scoring_model(trained):
+    """The trained model, loaded and verified as ``readiness score`` loads it."""
+    from scoring.batch import ScoringModel
+    from scoring.registry import load_model
+
+    registry, reference, _ = trained
+    return ScoringModel(load_model(registry, reference))
