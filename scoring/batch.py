@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,12 +31,14 @@ from scoring.writing import TableWriter, write_json
 
 __all__ = [
     "SCORE_COLUMNS",
-    "ScoringModel",
     "ScoreSummary",
+    "ScoringModel",
     "evaluate_file",
+    "score_chunk",
     "score_file",
     "score_frame",
     "tiers_of",
+    "write_scores",
 ]
 
 SCORE_COLUMNS = [
@@ -54,6 +56,7 @@ SCORE_COLUMNS = [
     "sector_percentile",
 ]
 Progress = Callable[[int], None]
+Extra = Callable[[pd.DataFrame, pd.DataFrame, np.ndarray], pd.DataFrame]
 
 
 class ScoringModel:
@@ -179,28 +182,55 @@ def score_file(
     encoding: str | None = None,
     sheet: str | int | None = None,
     progress: Progress | None = None,
-    extra: Callable[[pd.DataFrame, pd.DataFrame, np.ndarray], pd.DataFrame] | None = None,
+    extra: Extra | None = None,
 ) -> ScoreSummary:
     """Score a whole file, chunk by chunk, into ``out`` (and ``rejects``, ``summary``).
 
     ``extra(valid, scored, X)`` may add columns to each scored chunk (e.g. the next step).
     Nothing is written unless the whole file is processed.
     """
-    started = dt.datetime.now(dt.UTC)
     source = open_table(path, encoding=encoding, sheet=sheet)
-    result = ScoreSummary(model=model.loaded.reference, source=str(path))
+    keep = list(keep_columns) or None
+    chunks = iter_validated(source, model.contract, chunk_size=chunk_size, keep=keep)
+    pieces = ((chunk, *score_chunk(chunk, model, lang, keep_columns)) for chunk in chunks)
+    return write_scores(
+        pieces,
+        model,
+        out,
+        source=str(path),
+        rejects=rejects,
+        summary=summary,
+        keep_columns=keep_columns,
+        progress=progress,
+        extra=extra,
+    )
+
+
+def write_scores(
+    pieces: Iterable[tuple[ChunkResult, pd.DataFrame, np.ndarray]],
+    model: ScoringModel,
+    out: str | Path,
+    *,
+    source: str,
+    rejects: str | Path | None = None,
+    summary: str | Path | None = None,
+    keep_columns: Sequence[str] = (),
+    progress: Progress | None = None,
+    extra: Extra | None = None,
+) -> ScoreSummary:
+    """Write scored chunks ``(validated chunk, scored rows, feature matrix)`` in order.
+
+    Shared by the local and the Dask engines: the outputs, the summary and the drift are built
+    here, so both engines write the same files.
+    """
+    started = dt.datetime.now(dt.UTC)
+    result = ScoreSummary(model=model.loaded.reference, source=source)
     result.started = started.isoformat(timespec="seconds")
     drift = DriftMonitor(model.drift_reference, list(model.scorer.features))
     probability_sum = 0.0
     output_columns = [*SCORE_COLUMNS, *keep_columns]
     with _writer(out, output_columns) as writer, _writer(rejects, REJECT_COLUMNS) as reject_writer:
-        for chunk in iter_validated(
-            source,
-            model.contract,
-            chunk_size=chunk_size,
-            keep=list(keep_columns) or None,
-        ):
-            scored, X = _score_chunk(chunk, model, lang, keep_columns)
+        for chunk, scored, X in pieces:
             if extra is not None and len(scored):
                 scored = extra(chunk.valid, scored, X)
             writer.write(scored)
@@ -271,14 +301,17 @@ def _contributions(model: ScoringModel, index: np.ndarray) -> tuple[np.ndarray, 
     return features, pairs
 
 
-def _score_chunk(
+def score_chunk(
     chunk: ChunkResult, model: ScoringModel, lang: str | None, keep: Sequence[str]
 ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Score a validated chunk: its output rows and its feature matrix."""
     X = model.features(chunk.valid)
     scored = score_frame(chunk.valid, model, lang=lang, X=X)
-    if keep and chunk.passthrough is not None:
-        for name in keep:
+    for name in keep:
+        if chunk.passthrough is not None and name in chunk.passthrough:
             scored[name] = chunk.passthrough[name].to_numpy()
+        else:  # a chunk with no valid rows (e.g. only unsplittable ones)
+            scored[name] = np.full(len(scored), None, dtype=object)
     return scored, X
 
 

@@ -273,7 +273,8 @@ def train(
     reference = save_model(
         result, the_contract, _registry(registry), name=name, signing_key=_signing_key()
     )
-    out.print(_metrics_table(f"holdout: {reference}", result.metrics, result.baseline_metrics))
+    out.print(f"holdout evaluation of {reference}", soft_wrap=True)
+    out.print(_metrics_table("holdout metrics", result.metrics, result.baseline_metrics))
     selection = Table(title="model selection (cross-validated log loss)")
     for column in ("model", "settings", "CV log loss", "seconds", "chosen"):
         selection.add_column(column)
@@ -528,7 +529,8 @@ def _larger_than(file: Path, chunk_size: int) -> bool:
 
 
 def _print_summary(summary: dict) -> None:
-    table = Table(title=f"scored with {summary['model']}", show_header=False)
+    out.print(f"scored with {summary['model']}", soft_wrap=True)
+    table = Table(show_header=False)
     table.add_row("rows read", f"{summary['rows_read']:,}")
     table.add_row("rows scored", f"{summary['rows_scored']:,}")
     table.add_row("rows rejected", f"{summary['rows_rejected']:,}")
@@ -551,6 +553,129 @@ def _print_summary(summary: dict) -> None:
             markup=False,
             soft_wrap=True,
         )
+
+
+@app.command()
+@user_errors
+def plan(
+    file: Annotated[Path, typer.Argument(help="Registry file of candidate cooperatives.")],
+    programs: Annotated[Path, typer.Option(help="Programmes file (TOML).")],
+    budget: Annotated[str, typer.Option(help="Total budget, in the programmes' currency.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the plan.")],
+    model: ModelOption = "export-readiness",
+    rejects: Annotated[
+        Path | None, typer.Option(help="Write rejected rows (row, coop_id, error) here.")
+    ] = None,
+    summary: Annotated[
+        Path | None, typer.Option(help="Write the plan summary (JSON) here.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the random-allocation comparison.")] = 0,
+    chunk_size: ChunkOption = 100_000,
+    registry: RegistryOption = None,
+    encoding: EncodingOption = None,
+    sheet: SheetOption = None,
+) -> None:
+    """Allocate support programmes within a budget to raise the expected number of exporters."""
+    from scoring.batch import ScoringModel
+    from scoring.errors import PlanError
+    from scoring.planning import load_programs, plan_file
+    from scoring.writing import check_output_path
+
+    try:
+        amount = float(budget.replace(",", ""))
+    except ValueError:
+        raise PlanError(f"--budget must be a positive number, got '{budget}'") from None
+    if not amount > 0 or amount != amount or amount == float("inf"):
+        raise PlanError(f"--budget must be a positive number, got '{budget}'")
+    for path in (out_file, rejects, summary):
+        if path is not None:
+            check_output_path(path)
+    scoring_model = ScoringModel(_load(registry, model))
+    catalogue = load_programs(programs, scoring_model.contract)
+    result = plan_file(
+        file,
+        scoring_model,
+        catalogue,
+        amount,
+        out_file,
+        rejects=rejects,
+        summary=summary,
+        chunk_size=chunk_size,
+        encoding=encoding,
+        sheet=sheet,
+        seed=seed,
+    )
+    _print_plan(result)
+    out.print(f"plan written to {out_file}", soft_wrap=True)
+
+
+def _print_plan(result: dict) -> None:
+    if result.get("empty"):
+        out.print(result.get("message", "no cooperative can be helped: the plan is empty"))
+        return
+    table = Table(title="plan against rules of thumb (same budget, slots, one per cooperative)")
+    for column in ("policy", "funded", "cost", "expected extra exporters"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"optimal ({result.get('method', '')})",
+        f"{result.get('funded', 0):,}",
+        f"{result.get('total_cost', 0):,.0f}",
+        f"{result.get('expected_additional_exporters', 0):.2f}",
+    )
+    for name, policy in result.get("policies", {}).items():
+        table.add_row(
+            name,
+            f"{policy.get('count', policy.get('funded', 0)):,}",
+            f"{policy.get('cost', 0):,.0f}",
+            f"{policy.get('expected_additional_exporters', policy.get('gain', 0)):.2f}",
+        )
+    out.print(table)
+    out.print(result.get("message", ""), soft_wrap=True)
+    if result.get("gap") is not None:
+        out.print(f"optimality gap against the LP bound: {result['gap']:.2%}")
+
+
+@report_app.command("model")
+@user_errors
+def report_model(
+    reference: Annotated[str, typer.Argument(help="NAME@VERSION or NAME.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the HTML card.")],
+    lang: Annotated[Lang, typer.Option(help="Report language.")] = Lang.en,
+    registry: RegistryOption = None,
+) -> None:
+    """A self-contained HTML model card: metrics, curves, calibration, feature effects."""
+    from scoring.report import render_model_report
+    from scoring.writing import check_output_path
+
+    check_output_path(out_file)
+    path = render_model_report(_load(registry, reference), out_file, lang=lang.value)
+    out.print(f"model report written to {path}", soft_wrap=True)
+
+
+@report_app.command("batch")
+@user_errors
+def report_batch(
+    scored: Annotated[Path, typer.Argument(help="A file written by `readiness score`.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the HTML report.")],
+    summary: Annotated[
+        Path | None, typer.Option(help="The run summary (JSON) for the drift table.")
+    ] = None,
+    lang: Annotated[Lang, typer.Option(help="Report language.")] = Lang.en,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model whose contract names reasons/tiers.")
+    ] = None,
+    registry: RegistryOption = None,
+) -> None:
+    """A self-contained HTML report of a scored batch: tiers, reasons, provinces, drift."""
+    from scoring.report import render_batch_report
+    from scoring.writing import check_output_path
+
+    check_output_path(out_file)
+    contract = _load(registry, model).contract if model else None
+    path = render_batch_report(
+        scored, out_file, summary=summary, contract=contract, lang=lang.value
+    )
+    out.print(f"batch report written to {path}", soft_wrap=True)
 
 
 def main() -> None:

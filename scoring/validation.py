@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from scoring.contract import Column, Contract
 from scoring.normalize import NormalizedChunk, map_headers, normalize_chunk
@@ -31,6 +32,9 @@ __all__ = [
 
 REJECT_COLUMNS = ["row", "coop_id", "error"]
 _MAX_QUOTE = 40
+_PACKED_BYTES = 32  # ids up to this long are hashed in numpy
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX_1, _MIX_2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
 
 
 @dataclass
@@ -76,9 +80,14 @@ class Validator:
         Require and check the label column (training and evaluation data).
     """
 
-    def __init__(self, contract: Contract, *, labelled: bool = False) -> None:
+    def __init__(
+        self, contract: Contract, *, labelled: bool = False, check_duplicates: bool = True
+    ) -> None:
         self.contract = contract
         self.labelled = labelled
+        # The Dask engine validates chunks apart and checks repeated ids on the driver.
+        self.check_duplicates = check_duplicates
+        # Hashes of the ids met so far, sorted, and the row where each was first met.
         self._seen_hashes = np.empty(0, dtype=np.uint64)
         self._seen_rows = np.empty(0, dtype=np.int64)
 
@@ -101,14 +110,16 @@ class Validator:
             problems = self._column_problems(column, chunk)
             if problems is not None:
                 messages.append(problems)
-        duplicate = self._duplicates(frame[self.contract.id_column.name].to_numpy(), rows)
+        ids = frame[self.contract.id_column.name]
+        duplicate = self._duplicates(ids, rows) if self.check_duplicates else None
         if duplicate is not None:
             messages.append(duplicate)
         bad = np.zeros(n, dtype=bool)
         for mask, _ in messages:
             bad |= mask
-        rejects = _rejects(rows, frame[self.contract.id_column.name].to_numpy(), bad, messages)
-        valid = frame.loc[~bad].copy()
+        rejects = _rejects(rows, ids, bad, messages)
+        # Copy-on-write: a filtered or shallow-copied frame never changes the chunk's.
+        valid = frame.loc[~bad] if bad.any() else frame.copy(deep=False)
         valid.insert(0, "row", rows[~bad])
         valid = valid.reset_index(drop=True)
         return ChunkResult(valid, rejects, n, chunk.unknown_categories)
@@ -148,41 +159,78 @@ class Validator:
                     break
         return mask, _align(index, lines, n)
 
-    def _duplicates(
-        self, ids: np.ndarray, rows: np.ndarray
+    def repeated_ids(
+        self, ids: pd.Series, rows: np.ndarray
     ) -> tuple[np.ndarray, dict[int, str]] | None:
-        present = pd.notna(ids)
-        hashes = pd.util.hash_array(np.where(present, ids, "").astype(object))
+        """Rows whose id an earlier row (of this or an earlier chunk) had, with their messages.
+
+        Remembers the chunk's ids: call it once per chunk, in file order.
+        """
+        return self._duplicates(ids, rows)
+
+    def _duplicates(
+        self, ids: pd.Series, rows: np.ndarray
+    ) -> tuple[np.ndarray, dict[int, str]] | None:
         n = len(ids)
+        texts = _id_texts(ids)
+        if texts.null_count == n:
+            return None
+        present = np.arange(n)
+        if texts.null_count:
+            valid = pc.is_valid(texts)
+            present = np.flatnonzero(valid.to_numpy(zero_copy_only=False))
+            texts = texts.filter(valid)
+        hashes = _hash_texts(texts)
+        # Sorted by hash (stably, so the first of equal ids is the earliest row), a chunk's ids
+        # fall into runs of one id; a run's first cell is new unless an earlier chunk had it.
+        order = _argsort_stable(hashes)
+        sorted_hashes = hashes[order]
+        sorted_rows = rows[present[order]]
+        starts = np.ones(len(order), dtype=bool)
+        np.not_equal(sorted_hashes[1:], sorted_hashes[:-1], out=starts[1:])
+        run = np.cumsum(starts) - 1
+        run_hashes, run_rows = sorted_hashes[starts], sorted_rows[starts]
+        seen_before = np.zeros(len(run_hashes), dtype=bool)
+        insert_at = np.zeros(len(run_hashes), dtype=np.intp)
+        if len(self._seen_hashes):
+            insert_at = np.searchsorted(self._seen_hashes, run_hashes)
+            at = np.minimum(insert_at, len(self._seen_hashes) - 1)
+            seen_before = self._seen_hashes[at] == run_hashes
+            run_rows = np.where(seen_before, self._seen_rows[at], run_rows)
+        repeated = ~starts | seen_before[run]
+        new = ~seen_before
+        self._seen_hashes, self._seen_rows = _insert_sorted(
+            (self._seen_hashes, self._seen_rows), (run_hashes[new], run_rows[new]), insert_at[new]
+        )
+        if not repeated.any():
+            return None
         mask = np.zeros(n, dtype=bool)
         first_row = np.zeros(n, dtype=np.int64)
-        if len(self._seen_hashes):
-            pos = np.searchsorted(self._seen_hashes, hashes)
-            pos_clipped = np.minimum(pos, len(self._seen_hashes) - 1)
-            earlier = (self._seen_hashes[pos_clipped] == hashes) & present
-            mask |= earlier
-            first_row[earlier] = self._seen_rows[pos_clipped[earlier]]
-        series = pd.Series(hashes)
-        within = series.duplicated(keep="first").to_numpy() & present & ~mask
-        if within.any():
-            first_index = series[present].drop_duplicates(keep="first")
-            lookup = pd.Series(rows[first_index.index.to_numpy()], index=first_index.to_numpy())
-            first_row[within] = lookup.loc[hashes[within]].to_numpy()
-            mask |= within
-        new = present & ~mask
-        new_hashes, unique_index = np.unique(hashes[new], return_index=True)
-        if len(new_hashes):
-            merged = np.concatenate([self._seen_hashes, new_hashes])
-            merged_rows = np.concatenate([self._seen_rows, rows[new][unique_index]])
-            order = np.argsort(merged, kind="stable")
-            self._seen_hashes = merged[order]
-            self._seen_rows = merged_rows[order]
-        if not mask.any():
-            return None
+        positions = present[order[repeated]]
+        mask[positions] = True
+        first_row[positions] = run_rows[run[repeated]]
         index = np.flatnonzero(mask)
+        shown = _id_texts(ids).take(pa.array(index)).to_pylist()
         name = self.contract.id_column.name
-        lines = [f"{name}: '{_shorten(str(ids[i]))}' repeats row {first_row[i]}" for i in index]
+        lines = [
+            f"{name}: '{_shorten(str(text))}' repeats row {first_row[i]}"
+            for i, text in zip(index, shown, strict=True)
+        ]
         return mask, _align(index, lines, n)
+
+
+def attach_bad_rows(
+    result: ChunkResult, bad: list, source: TableSource, contract: Contract
+) -> ChunkResult:
+    """Add rows the reader could not split to a chunk's rejects, in row order."""
+    return _with_bad_rows(result, bad, source, contract)
+
+
+def passthrough_columns(
+    table: pa.Table, keep: list[str], headers: dict[str, str], result: ChunkResult, rows: np.ndarray
+) -> pd.DataFrame:
+    """The ``keep`` input columns (as written) of a chunk's valid rows."""
+    return _passthrough(table, keep, headers, ~result_bad(result, rows))
 
 
 def iter_validated(
@@ -294,13 +342,102 @@ def _with_bad_rows(result: ChunkResult, bad: list, source: TableSource, contract
     return result
 
 
+def _id_texts(ids: pd.Series) -> pa.Array:
+    """The ids as one Arrow text array (no copy when they are Arrow-backed already)."""
+    values = ids.array
+    if isinstance(values, pd.arrays.ArrowStringArray):
+        texts = pa.array(values)
+        if isinstance(texts, pa.ChunkedArray):
+            texts = texts.combine_chunks()
+    else:
+        texts = pa.array(ids.map(str, na_action="ignore"), pa.string(), from_pandas=True)
+    return texts
+
+
+def _hash_texts(texts: pa.Array) -> np.ndarray:
+    """64-bit hashes of text cells (none missing): equal texts, equal hashes.
+
+    Cells of up to 32 bytes are hashed in numpy from their bytes, eight at a time (a length
+    seed, then per word of the cell: xor, murmur3's finaliser); longer ones by pandas. The hash
+    depends on the cell alone, so an id hashes the same in every chunk.
+    """
+    offsets, data = _text_bytes(texts)
+    lengths = np.diff(offsets)
+    hashes = lengths.astype(np.uint64) * _GOLDEN
+    word = np.empty((len(lengths), 8), dtype=np.uint8)
+    starts = offsets[:-1]
+    for first in range(0, min(int(lengths.max(initial=0)), _PACKED_BYTES), 8):
+        for k in range(8):
+            byte = data.take(starts + (first + k), mode="clip")
+            word[:, k] = np.where(lengths > first + k, byte, 0)
+        mixed = hashes ^ word.view(np.uint64)[:, 0]
+        for multiplier in (_MIX_1, _MIX_2):
+            mixed ^= mixed >> np.uint64(33)
+            mixed *= multiplier
+        mixed ^= mixed >> np.uint64(33)
+        # Only cells that reach this word: a cell's hash must not depend on its neighbours.
+        hashes = np.where(lengths > first, mixed, hashes)
+    long = lengths > _PACKED_BYTES
+    if long.any():
+        cells = texts.filter(pa.array(long)).to_numpy(zero_copy_only=False)
+        hashes[long] = pd.util.hash_array(cells, categorize=False)
+    return hashes
+
+
+def _argsort_stable(hashes: np.ndarray) -> np.ndarray:
+    """``np.argsort(hashes, kind="stable")`` for uint64, as four 16-bit radix passes (faster)."""
+    order = np.argsort(hashes.astype(np.uint16), kind="stable")
+    for shift in (16, 32, 48):
+        digit = (hashes[order] >> np.uint64(shift)).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+    return order
+
+
+def _text_bytes(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``(offsets, bytes)`` of a string or large string array, offsets from 0."""
+    n = len(texts)
+    if n == 0:
+        return np.zeros(1, dtype=np.int64), np.empty(0, dtype=np.uint8)
+    width = np.dtype(np.int64 if pa.types.is_large_string(texts.type) else np.int32)
+    _, offsets_buffer, data_buffer = texts.buffers()
+    offsets = np.frombuffer(
+        offsets_buffer, dtype=width, count=n + 1, offset=width.itemsize * texts.offset
+    )
+    start, stop = int(offsets[0]), int(offsets[-1])
+    if data_buffer is None or stop == start:
+        return offsets - start, np.empty(0, dtype=np.uint8)
+    return offsets - start, np.frombuffer(data_buffer, np.uint8, count=stop - start, offset=start)
+
+
+def _insert_sorted(
+    into: tuple[np.ndarray, ...], new: tuple[np.ndarray, ...], at: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Insert ``new[j]`` before ``into[at[j]]`` (``at`` sorted), for parallel arrays.
+
+    A linear merge: no re-sort of every id seen so far.
+    """
+    if not len(at):
+        return into
+    size = len(into[0]) + len(at)
+    destination = at + np.arange(len(at))
+    old = np.ones(size, dtype=bool)
+    old[destination] = False
+    merged = []
+    for before, added in zip(into, new, strict=True):
+        out = np.empty(size, dtype=before.dtype)
+        out[destination] = added
+        out[old] = before
+        merged.append(out)
+    return tuple(merged)
+
+
 def _empty_rejects() -> pd.DataFrame:
     return pd.DataFrame({"row": pd.Series(dtype=np.int64), "coop_id": [], "error": []})
 
 
 def _rejects(
     rows: np.ndarray,
-    ids: np.ndarray,
+    ids: pd.Series,
     bad: np.ndarray,
     messages: list[tuple[np.ndarray, dict[int, str]]],
 ) -> pd.DataFrame:
@@ -311,7 +448,7 @@ def _rejects(
     for i in index:
         parts = [lines[i] for mask, lines in messages if mask[i]]
         errors.append("; ".join(parts))
-    coop_ids = ["" if pd.isna(ids[i]) else str(ids[i]) for i in index]
+    coop_ids = ["" if pd.isna(v) else str(v) for v in ids.iloc[index]]
     return pd.DataFrame({"row": rows[index].astype(np.int64), "coop_id": coop_ids, "error": errors})
 
 
