@@ -123,6 +123,11 @@ def versions() -> dict:
             "cpu_count": os.cpu_count(), "platform": platform.platform()}  # fmt: skip
 
 
+def load_average() -> list[float] | None:
+    """The machine's 1, 5 and 15 minute load averages: how busy the other processes kept it."""
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="large file rows")
@@ -151,6 +156,7 @@ def main() -> None:
         "library fa small": (little["fa"], False, small),
     }
     runs: dict[str, list[dict]] = {name: [] for name in cases}
+    load_before = load_average()
     for repeat in range(args.repeat):  # interleaved, so every repeat sees the same noise
         for name, (path, baseline, n) in cases.items():
             print(f"  run {repeat + 1}/{args.repeat}: {name}", file=sys.stderr)
@@ -172,6 +178,8 @@ def main() -> None:
         print(f"{name:<20} {r['rows']:>10,} {r['median_seconds']:9.2f} "
               f"{r['rows_per_second']:>10,.0f} {'' if ratio is None else f'{ratio:.2f}':>9} "
               f"{r['median_peak_rss_mb']:12.0f} {r['median_floor_rss_mb']:11.0f}")  # fmt: skip
+    load_after = load_average()
+    print(f"load average (1, 5, 15 min) before: {load_before}, after: {load_after}")
     for lang in ("en", "fa"):
         print(f"peak RSS {rows:,} / {small:,} rows ({lang}): "
               f"{memory[f'{lang}_peak_rss_ratio']:.2f}x (target <= 1.5x); above imports: "
@@ -183,6 +191,7 @@ def main() -> None:
         "repeat": args.repeat,
         "chunk_size": CHUNK,
         "command": " ".join(sys.argv),
+        "load_average_before_after": [load_before, load_after],
         "files": {name: str(path.relative_to(HERE)) for name, (path, _, _) in cases.items()},
         "ratios": ratios,
         "memory": memory,

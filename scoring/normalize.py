@@ -10,6 +10,7 @@ Python: ``pd.to_numeric`` would otherwise turn ``'۱۲'`` into NaN without a wor
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ import pyarrow.compute as pc
 
 from scoring.contract import Column, Contract
 from scoring.errors import ContractError
-from scoring.text import fold_text, fold_values
+from scoring.text import ASCII_DIGITS, fold_text, fold_values
 
 __all__ = [
     "NormalizedChunk",
@@ -37,28 +38,43 @@ __all__ = [
     "translate_digits",
 ]
 
-# UTF-8 two-byte sequences (lead, trail) -> one ASCII byte. Lead bytes 0xD8-0xDB never occur
-# as continuation bytes, so a match is always the start of a character.
-_LUT = np.zeros((256, 256), dtype=np.uint8)
+# UTF-8 two-byte sequences, as (lead << 8 | trail), -> one ASCII byte; 0xFF where no match.
+# Lead bytes 0xD8-0xDB never occur as continuation bytes, so a match is always the start of a
+# character. 0xFE marks the first two bytes of the three-byte minus sign (E2 88 92).
+_NO_MATCH, _MAYBE_MINUS = 0xFF, 0xFE
+_PAIRS = np.full(1 << 16, _NO_MATCH, dtype=np.uint8)
 for _i in range(10):
-    _LUT[0xDB, 0xB0 + _i] = ord("0") + _i  # Persian digits U+06F0-U+06F9
-    _LUT[0xD9, 0xA0 + _i] = ord("0") + _i  # Arabic-Indic digits U+0660-U+0669
-_LUT[0xD9, 0xAB] = ord(".")  # ٫ U+066B decimal separator
-_LUT[0xD9, 0xAC] = ord(",")  # ٬ U+066C thousands separator
-_LUT[0xD9, 0xAA] = ord("%")  # ٪ U+066A percent sign
-_LUT[0xD8, 0x8C] = ord(",")  # ، U+060C Arabic comma
-_MINUS = np.frombuffer("\u2212".encode(), dtype=np.uint8)  # − U+2212, three bytes
+    _PAIRS[0xDBB0 + _i] = ord("0") + _i  # Persian digits U+06F0-U+06F9
+    _PAIRS[0xD9A0 + _i] = ord("0") + _i  # Arabic-Indic digits U+0660-U+0669
+_PAIRS[0xD9AB] = ord(".")  # ٫ U+066B decimal separator
+_PAIRS[0xD9AC] = ord(",")  # ٬ U+066C thousands separator
+_PAIRS[0xD9AA] = ord("%")  # ٪ U+066A percent sign
+_PAIRS[0xD88C] = ord(",")  # ، U+060C Arabic comma
+_PAIRS[0xE288] = _MAYBE_MINUS  # − U+2212 is E2 88 92
 
-_ID_LETTERS = (("\u064a", "\u06cc"), ("\u0649", "\u06cc"), ("\u0643", "\u06a9"))  # ي ى ك
-_NEGATIVE = r"^\s*-\s*\d"
-_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?%?$"
+# The characters utf8_trim_whitespace removes (those of Python's str.isspace) by the UTF-8 bytes
+# that can start or end them: ASCII 09-0D and 1C-20; C2 85, C2 A0; E1 9A 80; E2 80 80-8A,
+# E2 80 A8/A9/AF, E2 81 9F; E3 80 80. A cell whose first and last bytes are in neither set
+# has nothing to trim.
+_ASCII_SPACES = [*range(0x09, 0x0E), *range(0x1C, 0x21)]
+_MAY_START_SPACE = np.zeros(256, dtype=bool)
+_MAY_START_SPACE[[*_ASCII_SPACES, 0xC2, 0xE1, 0xE2, 0xE3]] = True
+_MAY_END_SPACE = np.zeros(256, dtype=bool)
+_MAY_END_SPACE[[*_ASCII_SPACES, *range(0x80, 0x8B), 0x9F, 0xA0, 0xA8, 0xA9, 0xAF]] = True
+
+# ي U+064A and ى U+0649 -> ی U+06CC, ك U+0643 -> ک U+06A9: two UTF-8 bytes each way.
+_ID_LETTERS = {0x8A: (0xDB, 0x8C), 0x89: (0xDB, 0x8C), 0x83: (0xDA, 0xA9)}  # trail after D9
+# RE2's \s and \d (what pc.match_substring_regex used): ASCII only, without \v.
+_NEGATIVE = re.compile(r"[\t\n\f\r ]*-[\t\n\f\r ]*[0-9]")
+_DIGIT, _COMMA, _DOT, _PERCENT, _PLUS, _MINUS = (ord(c) for c in "0,.%+-")
+_FLOAT = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 
 @dataclass
 class ParsedColumn:
     """Typed values of one column and the cells that could not be read."""
 
-    values: np.ndarray | pd.Categorical
+    values: np.ndarray | pd.Categorical | pd.api.extensions.ExtensionArray
     unreadable: np.ndarray
     problem: str = "is not a number"
     unknown: Counter = field(default_factory=Counter)
@@ -111,9 +127,10 @@ def map_headers(
     if missing:
         shown = ", ".join(f"'{h}'" for h in headers[:12]) + (" ..." if len(headers) > 12 else "")
         what = "column" if len(missing) == 1 else "columns"
+        verb = "is" if len(missing) == 1 else "are"
         raise ContractError(
-            f"{what} {', '.join(repr(m) for m in missing)} required but missing from {source} "
-            f"(found: {shown or 'no headers'})"
+            f"{what} {', '.join(repr(m) for m in missing)} {verb} required but missing from "
+            f"{source} (found: {shown or 'no headers'})"
         )
     return found
 
@@ -121,48 +138,29 @@ def map_headers(
 def translate_digits(array: pa.Array) -> pa.Array:
     """Persian/Arabic-Indic digits and marks to ASCII, on the UTF-8 bytes of a string array."""
     array = _as_string(array)
-    if len(array) == 0:
+    offsets, data = _text_buffers(array)
+    if len(data) < 2 or not (data >= 0xD8).any():  # no byte that can start a match
         return array
-    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)[
-        array.offset : array.offset + len(array) + 1
-    ]
-    start, stop = int(offsets[0]), int(offsets[-1])
-    data_buffer = array.buffers()[2]
-    if data_buffer is None or stop == start:
+    code = _PAIRS.take((data[:-1].astype(np.uint16) << 8) | data[1:])
+    hit = code < _MAYBE_MINUS
+    maybe = np.flatnonzero(code == _MAYBE_MINUS)
+    if len(maybe):
+        maybe = maybe[data[np.minimum(maybe + 2, len(data) - 1)] == 0x92]
+    if not len(maybe) and not hit.any():
         return array
-    data = np.frombuffer(data_buffer, dtype=np.uint8)[start:stop]
-    lead = (data >= 0xD8) & (data <= 0xDB)
-    has_minus = bool(np.any(data == 0xE2))
-    if not lead.any() and not has_minus:
-        return array
-    data = data.copy()
-    drop = np.zeros(len(data) + 1, dtype=bool)
-    idx = np.flatnonzero(lead[:-1])
-    replacement = _LUT[data[idx], data[idx + 1]]
-    hit = idx[replacement != 0]
-    data[hit] = replacement[replacement != 0]
-    drop[hit + 1] = True
-    if has_minus:
-        e2 = np.flatnonzero(data[:-2] == 0xE2)
-        e2 = e2[(data[e2 + 1] == _MINUS[1]) & (data[e2 + 2] == _MINUS[2])]
-        data[e2] = ord("-")
-        drop[e2 + 1] = True
-        drop[e2 + 2] = True
-    if not drop.any():
-        return array
-    dropped_before = np.concatenate(([0], np.cumsum(drop[:-1], dtype=np.int64)))
-    relative = offsets - start
-    new_offsets = (relative - dropped_before[relative]).astype(np.int32)
-    validity = None
-    if array.null_count:
-        validity = pc.is_valid(array).buffers()[1]
-    return pa.StringArray.from_buffers(
-        len(array),
-        pa.py_buffer(new_offsets.tobytes()),
-        pa.py_buffer(data[~drop[:-1]].tobytes()),
-        validity,
-        array.null_count,
-    )
+    keep = np.empty(len(data), dtype=bool)
+    keep[0] = True
+    np.logical_not(hit, out=keep[1:])  # the second byte of a two-byte match goes
+    translated = np.empty_like(data)
+    # A match's first byte (0xD8 and up) is above its ASCII replacement; elsewhere code is 0xFF.
+    np.minimum(data[:-1], code, out=translated[:-1])
+    translated[-1] = data[-1]
+    if len(maybe):
+        translated[maybe] = ord("-")
+        keep[maybe + 1] = keep[maybe + 2] = False
+    kept_before = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum(keep, dtype=np.int32, out=kept_before[1:])
+    return _string_array(array, kept_before[offsets], translated.take(np.flatnonzero(keep)))
 
 
 def parse_number(raw: pa.Array, column: Column) -> ParsedColumn:
@@ -178,20 +176,15 @@ def parse_number(raw: pa.Array, column: Column) -> ParsedColumn:
     present = _present(text)
     unreadable = np.zeros(len(text), dtype=bool)
     percent = None
-    if pc.any(pc.match_substring(text, ",")).as_py():
-        grouped = pc.fill_null(pc.match_substring(text, ","), False)
-        well_grouped = pc.fill_null(pc.match_substring_regex(text, _THOUSANDS), False)
-        unreadable |= _np(grouped) & ~_np(well_grouped)
+    badly_grouped = _badly_grouped(text, present)
+    if badly_grouped is not None:
+        unreadable |= badly_grouped
         text = pc.replace_substring(text, ",", "")
-    if column.type == "rate" and pc.any(pc.ends_with(text, "%")).as_py():
+    if column.type == "rate" and _any_ends_with(text, ord("%")):
         percent = pc.fill_null(pc.ends_with(text, "%"), False)
-        text = pc.if_else(percent, pc.utf8_slice_codeunits(text, 0, -1), text)
-    try:
-        values = _to_float(pc.cast(text, pa.float64()))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        values = pd.to_numeric(
-            pd.Series(text.to_numpy(zero_copy_only=False), dtype=object), errors="coerce"
-        ).to_numpy(dtype=np.float64, copy=True)
+        number = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(text, 0, -1))  # '4.5 %'
+        text = pc.if_else(percent, number, text)
+    values = _parse_floats(text)
     if percent is not None:
         values = np.where(_np(percent), values / 100.0, values)
     unreadable |= present & ~np.isfinite(values)
@@ -219,20 +212,20 @@ def parse_yesno(raw: pa.Array, contract: Contract) -> ParsedColumn:
         return ParsedColumn(values, bad, "is not yes/no")
     if pa.types.is_floating(raw.type):
         raw = pc.cast(raw, pa.string())
-    text = _as_string(raw)
-    codes, folded = fold_values(text.to_numpy(zero_copy_only=False))
-    mapped = np.array(
-        [1.0 if w in contract.yes else 0.0 if w in contract.no else np.nan for w in folded]
-        + [np.nan],
-        dtype=np.float64,
-    )
-    present_unique = np.array([w != "" for w in folded] + [False])
-    values = mapped[codes]
+    codes, uniques, folded = fold_values(_as_string(raw))
     # Folding reads '-' as a space, which would turn '-1' into the word '1'.
-    negative = _np(pc.fill_null(pc.match_substring_regex(translate_digits(text), _NEGATIVE), False))
-    values[negative] = np.nan
-    unreadable = (present_unique[codes] & np.isnan(values)) | negative
-    return ParsedColumn(values, unreadable, "is not yes/no")
+    negative = [_NEGATIVE.match(u.translate(ASCII_DIGITS)) is not None for u in uniques]
+    words = [
+        np.nan if minus else 1.0 if w in contract.yes else 0.0 if w in contract.no else np.nan
+        for w, minus in zip(folded, negative, strict=True)
+    ]
+    mapped = np.array([*words, np.nan], dtype=np.float64)  # codes of -1 (missing) pick the NaN
+    unreadable = [
+        minus or (w != "" and np.isnan(v))
+        for w, v, minus in zip(folded, words, negative, strict=True)
+    ]
+    unreadable_word = np.array([*unreadable, False])
+    return ParsedColumn(mapped[codes], unreadable_word[codes], "is not yes/no")
 
 
 def parse_label(raw: pa.Array, contract: Contract) -> ParsedColumn:
@@ -247,21 +240,24 @@ def parse_category(raw: pa.Array, contract: Contract, column: Column) -> ParsedC
     vocabulary = contract.vocabularies[column.vocabulary]
     categories = vocabulary.categories
     position = {key: i for i, key in enumerate(categories)}
-    original = _as_string(pc.cast(raw, pa.string()) if not _is_string(raw) else raw)
-    codes, folded = fold_values(original.to_numpy(zero_copy_only=False))
+    codes, _, folded = fold_values(_as_string(raw))
     unknown_code = position[vocabulary.unknown]
-    mapped = np.array(
-        [position[vocabulary.lookup[w]] if w in vocabulary.lookup else -2 for w in folded] + [-1],
-        dtype=np.int32,
-    )
-    mapped[:-1][np.array([w == "" for w in folded], dtype=bool)] = -1
+    known = [
+        -1 if w == "" else position[vocabulary.lookup[w]] if w in vocabulary.lookup else -2
+        for w in folded
+    ]
+    mapped = np.array([*known, -1], dtype=np.int32)  # codes of -1 (missing) pick the -1
     category_codes = mapped[codes]
-    unknown_mask = category_codes == -2
     unknown = Counter()
-    if unknown_mask.any():
-        unknown_words = pd.Series(folded[codes[unknown_mask]]).value_counts()
-        unknown = Counter({str(k): int(v) for k, v in unknown_words.items()})
-        category_codes = np.where(unknown_mask, unknown_code, category_codes)
+    if -2 in known:
+        # Counted like value_counts of the folded words: most first, ties by first appearance.
+        cells = np.bincount(codes[category_codes == -2], minlength=len(folded))
+        counts: dict[str, int] = {}
+        for j in np.flatnonzero(cells):
+            counts[folded[j]] = counts.get(folded[j], 0) + int(cells[j])
+        unknown = Counter(dict(sorted(counts.items(), key=lambda item: -item[1])))
+        mapped[:-1][mapped[:-1] == -2] = unknown_code
+        category_codes = mapped[codes]
     values = pd.Categorical.from_codes(category_codes, categories=list(categories))
     return ParsedColumn(values, np.zeros(len(raw), dtype=bool), "", unknown)
 
@@ -275,17 +271,14 @@ def parse_id(raw: pa.Array) -> ParsedColumn:
                              pc.cast(raw, pa.string()))  # fmt: skip
         else:
             raw = pc.cast(raw, pa.string())
-    text = _clean(translate_digits(raw))
-    for arabic, persian in _ID_LETTERS:  # the contract promises ي/ی and ك/ک make one id
-        text = pc.replace_substring(text, arabic, persian)
-    values = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
-    return ParsedColumn(values, np.zeros(len(raw), dtype=bool), "")
+    text = _persian_letters(_clean(translate_digits(raw)))
+    return ParsedColumn(_text_values(text), np.zeros(len(raw), dtype=bool), "")
 
 
 def parse_text(raw: pa.Array) -> ParsedColumn:
-    text = _clean(_as_string(raw if _is_string(raw) else pc.cast(raw, pa.string())))
-    values = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
-    return ParsedColumn(values, np.zeros(len(raw), dtype=bool), "")
+    """Free text (a name): surrounding spaces removed, an empty cell missing."""
+    text = _clean(_as_string(raw))
+    return ParsedColumn(_text_values(text), np.zeros(len(raw), dtype=bool), "")
 
 
 def normalize_chunk(
@@ -392,8 +385,147 @@ def _as_string(array: pa.Array) -> pa.Array:
 
 def _clean(text: pa.Array) -> pa.Array:
     """Trim surrounding spaces; an empty cell is missing."""
-    text = pc.utf8_trim_whitespace(text)
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    text = _as_string(text)
+    offsets, data = _text_buffers(text)
+    if len(data) and _may_have_outer_space(offsets, data):
+        text = pc.utf8_trim_whitespace(text)
+        offsets, data = _text_buffers(text)
+    empty = offsets[1:] == offsets[:-1]
+    if not empty.any():
+        return text
+    present = _present(text)
+    if not (empty & present).any():
+        return text
+    present &= ~empty
+    validity = pa.py_buffer(np.packbits(present, bitorder="little"))
+    missing = len(text) - int(np.count_nonzero(present))
+    return pa.StringArray.from_buffers(
+        len(text), pa.py_buffer(offsets), pa.py_buffer(data), validity, missing
+    )
+
+
+def _may_have_outer_space(offsets: np.ndarray, data: np.ndarray) -> bool:
+    """Whether some cell may start or end with a space, from its first and last bytes alone."""
+    # Empty cells read a neighbour's byte (or, clipped, the first or last byte): at worst a
+    # needless trim.
+    first = data.take(offsets[:-1], mode="clip")
+    last = data.take(offsets[1:] - 1, mode="clip")
+    return bool((_MAY_START_SPACE.take(first) | _MAY_END_SPACE.take(last)).any())
+
+
+def _persian_letters(text: pa.Array) -> pa.Array:
+    """ي and ى as ی, ك as ک (same byte length, so the offsets stay)."""
+    offsets, data = _text_buffers(text)
+    lead = np.flatnonzero(data[:-1] == 0xD9)
+    if not len(lead):
+        return text
+    trail = data[lead + 1]
+    letter = np.isin(trail, list(_ID_LETTERS))
+    if not letter.any():
+        return text
+    lead, trail = lead[letter], trail[letter]
+    data = data.copy()
+    for arabic, (first, second) in _ID_LETTERS.items():
+        at = lead[trail == arabic]
+        data[at], data[at + 1] = first, second
+    return _string_array(text, offsets, data)
+
+
+def _text_buffers(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``(offsets, bytes)`` of a string array's cells, offsets from 0; no copy of the bytes."""
+    n = len(array)
+    buffers = array.buffers()
+    if n == 0:
+        return np.zeros(1, dtype=np.int32), np.empty(0, dtype=np.uint8)
+    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=n + 1, offset=4 * array.offset)
+    start = int(offsets[0])
+    size = int(offsets[-1]) - start
+    if start:
+        offsets = offsets - start
+    if buffers[2] is None or size == 0:
+        return offsets, np.empty(0, dtype=np.uint8)
+    return offsets, np.frombuffer(buffers[2], dtype=np.uint8, count=size, offset=start)
+
+
+def _string_array(like: pa.Array, offsets: np.ndarray, data: np.ndarray) -> pa.StringArray:
+    """A string array of new offsets and bytes with the cells missing in ``like``."""
+    validity = None
+    if like.null_count:
+        validity = like.buffers()[0] if like.offset == 0 else pc.is_valid(like).buffers()[1]
+    return pa.StringArray.from_buffers(
+        len(like), pa.py_buffer(offsets), pa.py_buffer(data), validity, like.null_count
+    )
+
+
+def _badly_grouped(text: pa.Array, present: np.ndarray) -> np.ndarray | None:
+    """Cells whose commas are not thousands grouping; None when no cell has a comma.
+
+    Grouping is ``^[+-]?\\d{1,3}(,\\d{3})+(\\.\\d*)?%?$``, checked around each comma rather
+    than by a regex over every cell: a comma follows a digit and is followed by three digits
+    and then a comma, ``.``, ``%`` or the end of the cell; the first comma of a cell has one to
+    three digits (after an optional sign) before it; no exponent. That is the regex for every
+    cell that reads as a number once its commas are gone (the others are unreadable anyway).
+    """
+    offsets, data = _text_buffers(text)
+    commas = np.flatnonzero(data == _COMMA)
+    if not len(commas):
+        return None
+    size = len(data)
+    starts = np.zeros(size + 1, dtype=bool)  # a cell (or the end of the data) starts here
+    starts[offsets] = True
+    # The bytes from four before each comma to four after it (row 4 is the comma), and
+    # where cells start among them. Positions past either end are clipped: position 0 starts
+    # a cell, and a comma within 3 bytes of the end is not grouping.
+    window = np.arange(-4, 5)[:, None] + commas
+    byte = data.take(window, mode="clip")
+    begins = starts.take(window, mode="clip")
+    digit = (byte - np.uint8(_DIGIT)) < 10
+    sign = (byte == _PLUS) | (byte == _MINUS)
+    grouped = ~begins[4] & digit[3] & (commas + 3 < size)
+    grouped &= digit[5] & digit[6] & digit[7] & ~begins[5:8].any(axis=0)
+    after = byte[8]
+    grouped &= begins[8] | (after == _COMMA) | (after == _DOT) | (after == _PERCENT)
+    # A comma four bytes back in the same cell means this is not the cell's first comma.
+    follows = (commas >= 4) & (byte[0] == _COMMA) & ~begins[1:5].any(axis=0)
+    # The first comma's cell starts 1 to 4 bytes before it: 'd', 'dd', '+d', 'ddd', '+dd', '+ddd'.
+    head = begins[3] | (begins[2] & (digit[2] | sign[2]))
+    head |= ~begins[2] & begins[1] & digit[2] & (digit[1] | sign[1])
+    head |= ~begins[2] & ~begins[1] & begins[0] & digit[2] & digit[1] & sign[0]
+    grouped &= follows | head
+    bad = np.zeros(len(text), dtype=bool)
+    bad[np.searchsorted(offsets, commas[~grouped], side="right") - 1] = True
+    exponent = np.flatnonzero((data | 0x20) == ord("e"))
+    if len(exponent):
+        cells = np.searchsorted(offsets, exponent, side="right") - 1
+        first_comma = np.searchsorted(commas, offsets[cells])
+        has_comma = first_comma < len(commas)
+        has_comma[has_comma] &= commas[first_comma[has_comma]] < offsets[cells + 1][has_comma]
+        bad[cells[has_comma]] = True
+    return bad & present
+
+
+def _parse_floats(text: pa.Array) -> np.ndarray:
+    """Cells as floats, NaN where missing or not a number; Arrow reads every number."""
+    try:
+        return _to_float(pc.cast(text, pa.float64()))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    # Some cell is not a number: hide it from the cast, so that the others are read exactly as
+    # in a clean column (pd.to_numeric reads long decimals less exactly). The pattern is what
+    # Arrow reads, less inf and nan, which would be unreadable anyway.
+    number = pc.fill_null(pc.match_substring_regex(text, _FLOAT), False)
+    return _to_float(pc.cast(pc.if_else(number, text, pa.scalar(None, pa.string())), pa.float64()))
+
+
+def _any_ends_with(text: pa.Array, byte: int) -> bool:
+    offsets, data = _text_buffers(text)
+    ends = offsets[1:][offsets[1:] > offsets[:-1]] - 1
+    return bool((data[ends] == byte).any())
+
+
+def _text_values(text: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """Arrow text as pandas' ``str`` values, without a round trip through Python objects."""
+    return pd.array(text, dtype="str")
 
 
 def _present(text: pa.Array) -> np.ndarray:

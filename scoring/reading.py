@@ -10,9 +10,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Full, Queue
 
 import numpy as np
 import pyarrow as pa
@@ -27,7 +29,10 @@ CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _SNIFF_BYTES = 1 << 16
-_BLOCK_BYTES = 1 << 22
+# Arrow's CSV reader reads up to 32 blocks ahead in the background, so the block size bounds the
+# memory that reading needs (16 MB here) whatever the size of the file.
+_BLOCK_BYTES = 1 << 19
+_READ_AHEAD = 2  # parsed batches waiting for the caller
 
 
 @dataclass(frozen=True)
@@ -78,9 +83,11 @@ class TableSource:
         Skipped rows (``bad_rows``) shift the numbers of the rows after them.
         """
         rows = np.arange(first_row, first_row + n, dtype=np.int64)
-        for skipped in sorted(b.row for b in self.bad_rows):
-            rows[rows >= skipped] += 1
-        return rows
+        if not self.bad_rows:
+            return rows
+        # The k-th skipped row (sorted, from 0) comes after the rows numbered below it - k.
+        skipped = np.sort(np.array([b.row for b in self.bad_rows], dtype=np.int64))
+        return rows + np.searchsorted(skipped - np.arange(len(skipped)), rows, side="right")
 
     def read_all(self) -> pa.Table:
         """The whole table at once (for training sets and small files)."""
@@ -120,7 +127,7 @@ class TableSource:
                     strings_can_be_null=True,
                 ),
             )
-            yield from reader
+            yield from _read_ahead(reader)
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             raise InputFileError(
                 f"cannot read {self.path.name} as CSV: {_first_line(exc)}"
@@ -311,13 +318,59 @@ def _rebatch(batches: Iterator[pa.RecordBatch], chunk_size: int) -> Iterator[tup
         pending_rows += batch.num_rows
         while pending_rows >= chunk_size:
             table = pa.Table.from_batches(pending)
-            yield position, table.slice(0, chunk_size)
-            position += chunk_size
             rest = table.slice(chunk_size)
             pending = rest.to_batches()
             pending_rows = rest.num_rows
+            # One contiguous array per column: the blocks' batches are freed now, not copied
+            # again (and kept) column by column downstream.
+            chunk = table.slice(0, chunk_size).combine_chunks()
+            del table, rest
+            yield position, chunk
+            del chunk  # before the next one is built
+            position += chunk_size
     if pending_rows:
-        yield position, pa.Table.from_batches(pending)
+        yield position, pa.Table.from_batches(pending).combine_chunks()
+
+
+def _read_ahead(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The same batches, parsed by a thread a couple of batches ahead of the caller.
+
+    Arrow parses without the GIL, so the next block is parsed while Python works on this one.
+    (Arrow's own threads would parse in parallel but cannot number the rows they skip.) The
+    thread stops when the caller stops iterating; an error reading the file is raised here.
+    """
+    done = object()
+    queue: Queue = Queue(maxsize=_READ_AHEAD)
+    stop = threading.Event()
+
+    def offer(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.05)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not offer(batch):
+                    return
+            offer(done)
+        except BaseException as exc:  # handed to the caller's thread, which raises it
+            offer(exc)
+
+    thread = threading.Thread(target=produce, name="readiness-csv-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _slices(table: pa.Table, chunk_size: int) -> Iterator[tuple[int, pa.Table]]:

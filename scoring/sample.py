@@ -193,6 +193,8 @@ def generate_sample(
         "defect_rate": defect,
         "debt_ratio": debt,
         "commercial_card": card.astype(float),
+        # The registry year the row describes: one year here, so training holds out at random.
+        "data_year": np.full(n, float(REFERENCE_YEAR)),
     }
     for column, rate in MISSING_RATE.items():
         data[column] = np.where(rng.random(n) < rate, np.nan, data[column])

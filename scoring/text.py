@@ -11,6 +11,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["ASCII_DIGITS", "fold_text", "fold_values", "to_ascii_digits", "to_persian_digits"]
 
@@ -79,12 +81,31 @@ def fold_text(text: str) -> str:
     return _SPACES.sub(" ", folded).strip()
 
 
-def fold_values(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fold_values(
+    values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray,
+) -> tuple[np.ndarray, list[str], list[str]]:
     """Fold many cells at the cost of their distinct values.
 
-    Returns ``(codes, folded_uniques)``: ``folded_uniques[codes[i]]`` is the folded cell ``i``;
-    ``codes`` is -1 where the cell is missing.
+    Returns ``(codes, uniques, folded)``: ``uniques`` are the distinct cells as written, in order
+    of first appearance, ``folded[j]`` is ``fold_text(uniques[j])`` and ``codes[i]`` is cell
+    ``i``'s position in both; ``codes`` is -1 where the cell is missing. Arrow text is encoded
+    in Arrow, so only the distinct values become Python strings.
     """
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    folded = np.array([fold_text(str(u)) for u in uniques], dtype=object)
-    return codes, folded
+    encoded = pc.dictionary_encode(_as_text(values))
+    uniques = encoded.dictionary.to_pylist()
+    codes = encoded.indices
+    if codes.null_count:
+        codes = pc.fill_null(codes, -1)
+    return codes.to_numpy(), uniques, [fold_text(u) for u in uniques]
+
+
+def _as_text(values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray) -> pa.Array:
+    """Cells as one Arrow text array; other Python values by their ``str``, NaN/None missing."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not isinstance(values, pa.Array):
+        cells = pd.Series(values, dtype=object).map(str, na_action="ignore")
+        return pa.array(cells, pa.string(), from_pandas=True)
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    return values if pa.types.is_string(values.type) else pc.cast(values, pa.string())

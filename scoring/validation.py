@@ -199,9 +199,9 @@ class Validator:
             run_rows = np.where(seen_before, self._seen_rows[at], run_rows)
         repeated = ~starts | seen_before[run]
         new = ~seen_before
-        self._seen_hashes, self._seen_rows = _insert_sorted(
-            (self._seen_hashes, self._seen_rows), (run_hashes[new], run_rows[new]), insert_at[new]
-        )
+        # One array after the other, so that only one old array is alive beside its merge.
+        self._seen_hashes = _insert_sorted(self._seen_hashes, run_hashes[new], insert_at[new])
+        self._seen_rows = _insert_sorted(self._seen_rows, run_rows[new], insert_at[new])
         if not repeated.any():
             return None
         mask = np.zeros(n, dtype=bool)
@@ -273,6 +273,9 @@ def iter_validated(
         reported_bad += len(new_bad)
         if new_bad:
             result = _with_bad_rows(result, new_bad, source, contract)
+        # Let this chunk's cells go before the next chunk is read, not after: two chunks at
+        # once would make memory grow with the file.
+        del table, normalized
         yield result
     new_bad = source.bad_rows[reported_bad:]
     if new_bad:
@@ -409,26 +412,20 @@ def _text_bytes(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets - start, np.frombuffer(data_buffer, np.uint8, count=stop - start, offset=start)
 
 
-def _insert_sorted(
-    into: tuple[np.ndarray, ...], new: tuple[np.ndarray, ...], at: np.ndarray
-) -> tuple[np.ndarray, ...]:
-    """Insert ``new[j]`` before ``into[at[j]]`` (``at`` sorted), for parallel arrays.
+def _insert_sorted(into: np.ndarray, new: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``into`` with ``new[j]`` inserted before ``into[at[j]]`` (``at`` sorted).
 
     A linear merge: no re-sort of every id seen so far.
     """
     if not len(at):
         return into
-    size = len(into[0]) + len(at)
+    merged = np.empty(len(into) + len(at), dtype=into.dtype)
     destination = at + np.arange(len(at))
-    old = np.ones(size, dtype=bool)
+    merged[destination] = new
+    old = np.ones(len(merged), dtype=bool)
     old[destination] = False
-    merged = []
-    for before, added in zip(into, new, strict=True):
-        out = np.empty(size, dtype=before.dtype)
-        out[destination] = added
-        out[old] = before
-        merged.append(out)
-    return tuple(merged)
+    merged[old] = into
+    return merged
 
 
 def _empty_rejects() -> pd.DataFrame:

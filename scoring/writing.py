@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,11 +56,13 @@ def check_output_path(path: str | Path) -> Path:
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` only on success."""
+    """Yield a temporary path beside ``path``; rename it to ``path`` only on success.
+
+    The file gets the permissions of any new file (0o666 less the umask), not the owner-only
+    0o600 of :func:`tempfile.mkstemp`.
+    """
     path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
-    temporary = Path(name)
+    temporary = _create_temporary(path)
     try:
         yield temporary
         os.replace(temporary, path)
@@ -68,6 +70,18 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
         raise
+
+
+def _create_temporary(path: Path) -> Path:
+    """Create an empty, new file beside ``path``, with the mode the umask gives new files."""
+    for _ in range(100):
+        candidate = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"cannot create a temporary file beside {path}")
 
 
 def write_json(data: Any, path: str | Path) -> None:
@@ -125,13 +139,19 @@ class TableWriter:
             return
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if self._writer is None:
-            self._schema = table.schema
+            # A column with no value in the first frame (no rows, or all missing) has Arrow's
+            # null type, to which a later frame's text cannot be cast: write it as text.
+            fields = [
+                f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema
+            ]
+            self._schema = pa.schema(fields, metadata=table.schema.metadata)
+            table = table.cast(self._schema)
             if self.suffix in PARQUET_SUFFIXES:
-                self._writer = pq.ParquetWriter(self._temporary, table.schema)
+                self._writer = pq.ParquetWriter(self._temporary, self._schema)
             else:
                 delimiter = "\t" if self.suffix == ".tsv" else ","
                 self._writer = pacsv.CSVWriter(
-                    self._temporary, table.schema,
+                    self._temporary, self._schema,
                     write_options=pacsv.WriteOptions(delimiter=delimiter),
                 )  # fmt: skip
         elif table.schema != self._schema:

@@ -211,7 +211,7 @@ BAD_INPUTS = {
         "coops.csv",
         lambda p: p.write_text("coop_id,province,sector,members,actual_output,revenue\n"
                                "A,tehran,mining,5,50,10\n"),
-        ["'installed_capacity'", "required but missing", "coops.csv", "found: 'coop_id'"],
+        ["column 'installed_capacity' is required but missing from coops.csv (found: 'coop_id'"],
     ),
     "same column twice": (
         "coops.csv",

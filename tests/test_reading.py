@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import scoring.reading as reading
 from scoring.errors import InputFileError
-from scoring.reading import BadRow, open_table
+from scoring.reading import BadRow, TableSource, open_table
 
 HEADER = "coop_id,name,members"
 
@@ -129,6 +133,65 @@ def test_row_numbers_are_right_across_read_blocks(tmp_path, monkeypatch):
     for chunk_size in (1, 3, 10, 1000):
         assert _numbered(source, chunk_size) == good
         assert [b.row for b in source.bad_rows] == bad
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sets(st.integers(2, 60), max_size=20), st.integers(2, 40), st.integers(0, 30))
+def test_row_numbers_step_over_every_skipped_row(skipped, first_row, n):
+    source = TableSource(Path("x.csv"), "csv", ["a"], bad_rows=[BadRow(r, "", "") for r in skipped])
+    expected = []  # the rows of the file that were not skipped, from parsed row first_row on
+    row = 1
+    for _ in range(first_row - 1):
+        row += 1
+        while row in skipped:
+            row += 1
+    for _ in range(n):
+        expected.append(row)
+        row += 1
+        while row in skipped:
+            row += 1
+    assert source.row_numbers(first_row, n).tolist() == expected
+
+
+def _reader_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "readiness-csv-reader"]
+
+
+def test_stopping_early_stops_the_reading_thread(tmp_path, monkeypatch):
+    monkeypatch.setattr(reading, "_BLOCK_BYTES", 64)  # many blocks, so the reader is ahead
+    text = HEADER + "\n" + "".join(f"{i},n,{i}\n" for i in range(2000))
+    source = open_table(_csv(tmp_path, text))
+    chunks = source.chunks(10)
+    first_row, table = next(chunks)
+    assert (first_row, table.num_rows) == (2, 10)
+    assert _reader_threads()
+    chunks.close()
+    assert not _reader_threads()
+
+
+def test_a_bad_byte_far_into_the_file_is_a_read_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(reading, "_BLOCK_BYTES", 4096)
+    good = "".join(f"{i},n,{i}\n" for i in range(8000)).encode()  # beyond what is sniffed
+    path = tmp_path / "coops.csv"
+    path.write_bytes(HEADER.encode() + b"\n" + good + b"9,\xff\xfe,9\n" + good)
+    source = open_table(path)
+    assert source.encoding == "utf-8"
+    seen = 0
+    with pytest.raises(InputFileError, match=r"cannot read coops\.csv as CSV: .*invalid UTF8"):
+        for _, table in source.chunks(1000):
+            seen += table.num_rows
+    assert 0 < seen <= 8000
+    assert not _reader_threads()
+
+
+def test_chunks_are_one_contiguous_array_per_column(tmp_path, monkeypatch):
+    monkeypatch.setattr(reading, "_BLOCK_BYTES", 64)
+    source = open_table(_csv(tmp_path, HEADER + "\n" + "".join(f"{i},n,{i}\n" for i in range(50))))
+    for _, table in source.chunks(7):
+        assert all(column.num_chunks == 1 for column in table.columns)
+    assert np.array_equal(
+        [int(v) for v in source.read_all().column("coop_id").to_pylist()], np.arange(50)
+    )
 
 
 def test_reading_a_source_twice_gives_the_same_rows_and_bad_rows(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -128,7 +129,23 @@ def test_ascii_digits_table_is_what_to_ascii_digits_uses():
 
 def test_fold_values_folds_each_distinct_value_and_marks_missing():
     values = np.array(["YES", None, "yes ", "ي", "ی", np.nan, ""], dtype=object)
-    codes, folded = fold_values(values)
+    codes, uniques, folded = fold_values(values)
     assert codes.tolist()[1] == -1 and codes.tolist()[5] == -1
+    assert uniques == ["YES", "yes ", "ي", "ی", ""]  # as written, in order of first appearance
+    assert folded == [fold_text(u) for u in uniques]
     got = [None if c == -1 else folded[c] for c in codes]
     assert got == ["yes", None, "yes", "ی", "ی", None, ""]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["YES", " yes", "بله", "ي", "ی", ""]),
+                          PERSIANISH_TEXT), max_size=20), st.data())  # fmt: skip
+def test_fold_values_of_arrow_text_is_fold_text_of_every_cell(values, data):
+    start = data.draw(st.integers(0, len(values)))
+    array = pa.array(values, pa.string()).slice(start)
+    codes, uniques, folded = fold_values(array)
+    assert len(set(uniques)) == len(uniques)
+    assert [None if c == -1 else uniques[c] for c in codes] == values[start:]
+    assert [None if c == -1 else folded[c] for c in codes] == [
+        None if v is None else fold_text(v) for v in values[start:]
+    ]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,7 +20,14 @@ from scoring.errors import ContractError
 from scoring.reading import open_table
 from scoring.sample import generate_sample, to_english_table, to_persian_table
 from scoring.text import to_ascii_digits
-from scoring.validation import REJECT_COLUMNS, ValidationReport, iter_validated, validate_file
+from scoring.validation import (
+    REJECT_COLUMNS,
+    ValidationReport,
+    _argsort_stable,
+    _hash_texts,
+    iter_validated,
+    validate_file,
+)
 from scoring.writing import write_table
 
 CONTRACT = load_contract()
@@ -289,6 +297,59 @@ def test_ids_written_differently_are_one_id(tmp_path):
     body = "۱۲,tehran,mining,5,100,50,1\n 12 ,tehran,mining,5,100,50,1\n"
     _, rejects = validate_file(_file(tmp_path, body), CONTRACT)
     assert rejects["error"].tolist() == ["coop_id: '12' repeats row 2"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(
+            st.text(st.sampled_from(list("ab1۱ك ")), min_size=1, max_size=3),
+            st.integers(1, 70).map(lambda n: "C" * n),  # both sides of 32 bytes, hashed apart
+            st.integers(1, 40).map(lambda n: "ی" * n),  # two bytes a letter
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.integers(1, 8),
+)
+def test_duplicates_of_ids_of_any_length_name_their_first_row(ids, chunk_size):
+    with tempfile.TemporaryDirectory() as folder:
+        body = "".join(f"{i},tehran,mining,5,100,50,1\n" for i in ids)
+        report, rejects = validate_file(_file(Path(folder), body), CONTRACT, chunk_size=chunk_size)
+    first: dict[str, int] = {}
+    expected = []
+    for row, cell in enumerate(ids, start=2):
+        key = _id_key(cell)
+        if not key:
+            expected.append({"row": row, "coop_id": "", "error": "coop_id: is empty but required"})
+        elif key in first:
+            quoted = key if len(key) <= 40 else key[:39] + "…"
+            error = f"coop_id: '{quoted}' repeats row {first[key]}"
+            expected.append({"row": row, "coop_id": key, "error": error})
+        else:
+            first[key] = row
+    assert rejects.to_dict("records") == expected
+    assert report.rows_valid == len(first)
+
+
+def test_id_hashes_are_equal_for_equal_texts_however_stored():
+    cells = ["", "a", "C0000001", "C00000010", "x" * 32, "x" * 33, "x" * 80, "ی" * 20, "abcdefgh"]
+    plain = _hash_texts(pa.array(cells, pa.string()))
+    assert len(set(plain.tolist())) == len(cells)
+    assert plain.tolist() == _hash_texts(pa.array(cells, pa.large_string())).tolist()
+    assert plain.tolist() == _hash_texts(pa.array(["pad", *cells], pa.string()).slice(1)).tolist()
+    many = [f"C{i:07d}" for i in range(200_000)] + [str(i) for i in range(200_000)]
+    assert len(np.unique(_hash_texts(pa.array(many)))) == len(many)
+    # A cell's hash does not depend on the other cells (say, the longest one in its chunk).
+    for i, cell in enumerate(cells):
+        assert _hash_texts(pa.array([cell])).tolist() == [plain[i]], cell
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1) | st.sampled_from([0, 1, 2**16, 2**64 - 1]), max_size=60))
+def test_hashes_sort_stably_like_numpy(values):
+    hashes = np.array(values, dtype=np.uint64)
+    assert _argsort_stable(hashes).tolist() == np.argsort(hashes, kind="stable").tolist()
 
 
 def test_unknown_sector_is_not_rejected_but_counted(tmp_path):

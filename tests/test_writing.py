@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +71,25 @@ def test_streamed_chunks_make_one_table(tmp_path, suffix):
     back = _read_back(path)
     assert back["coop_id"].tolist() == ["a", "b", "c", "d"]
     assert back["score"].tolist() == [1.5, 2.5, 3.5, 4.0]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+@pytest.mark.parametrize(
+    "first",
+    [
+        pd.DataFrame({"coop_id": pd.Series([], dtype=object), "name": pd.Series([], dtype=object)}),
+        pd.DataFrame({"coop_id": ["a"], "name": np.array([None], dtype=object)}),
+    ],
+    ids=["no rows", "all missing"],
+)
+def test_a_first_frame_without_values_does_not_fix_the_column_types(tmp_path, suffix, first):
+    path = tmp_path / f"stream{suffix}"
+    with TableWriter(path, columns=["coop_id", "name"]) as writer:
+        writer.write(first)  # Arrow types its untyped columns as null
+        writer.write(pd.DataFrame({"coop_id": ["b"], "name": pd.array(["Arman"], dtype="str")}))
+    back = _read_back(path)
+    assert back["coop_id"].tolist() == [*first["coop_id"], "b"]
+    assert back["name"].tolist()[-1] == "Arman"
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
@@ -183,4 +204,26 @@ def test_write_json_is_atomic_and_handles_numpy(tmp_path):
     with pytest.raises(TypeError):
         write_json({"bad": object()}, path)
     assert json.loads(path.read_text("utf-8"))["rows"] == 3  # the old file survived
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet", ".json"])
+@pytest.mark.parametrize(
+    ("umask", "mode"),
+    [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)],
+    ids=["umask 022", "umask 027", "umask 077"],
+)
+def test_outputs_get_the_permissions_of_any_new_file(tmp_path, suffix, umask, mode):
+    path = tmp_path / f"out{suffix}"
+    path.write_text("an older output")
+    path.chmod(0o600)
+    previous = os.umask(umask)
+    try:
+        if suffix == ".json":
+            write_json({"rows": 3}, path)
+        else:
+            write_table(FRAME, path)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == mode  # 0o666 less the umask, not mkstemp's 0o600
     assert _leftovers(tmp_path) == []
