@@ -250,6 +250,10 @@ def train(
     holdout: Annotated[
         float, typer.Option(min=0.05, max=0.9, help="Holdout share (when there is no data_year).")
     ] = 1 / 3,
+    threads: Annotated[
+        int | None,
+        typer.Option(min=1, help="OpenMP threads (default: $OMP_NUM_THREADS, else one per core)."),
+    ] = None,
     registry: RegistryOption = None,
     contract: ContractOption = None,
     encoding: EncodingOption = None,
@@ -269,7 +273,16 @@ def train(
             soft_wrap=True,
         )
     truth_frame = read_truth(truth) if truth is not None else None
-    result = train_model(frame, the_contract, seed=seed, holdout_share=holdout, truth=truth_frame)
+    if threads is None:
+        threads = int(os.environ.get("OMP_NUM_THREADS") or min(2, os.cpu_count() or 1))
+    result = train_model(
+        frame,
+        the_contract,
+        seed=seed,
+        holdout_share=holdout,
+        truth=truth_frame,
+        n_threads=threads,
+    )
     reference = save_model(
         result, the_contract, _registry(registry), name=name, signing_key=_signing_key()
     )
@@ -336,18 +349,24 @@ def models_list(registry: RegistryOption = None) -> None:
     if not rows:
         out.print(f"no models in {_registry(registry)}")
         return
-    table = Table(title=f"models in {_registry(registry)}")
-    for column in ("name", "version", "created", "champion", "rows", "ROC AUC", "ECE", "signed"):
-        table.add_column(column)
+    out.print(f"models in {_registry(registry)}", soft_wrap=True)
+    table = Table()
+    # Name and version are what --model and promote need: never cut them.
+    for column, values in (
+        ("name", [r["name"] for r in rows]),
+        ("version", [r["version"] for r in rows]),
+    ):
+        table.add_column(column, no_wrap=True, min_width=max(len(v) for v in values))
+    for column in ("champion", "rows", "AUC", "ECE", "signed"):
+        table.add_column(column, justify="right")
     for row in rows:
         table.add_row(
             row["name"],
             row["version"],
-            str(row.get("created", "")),
             "*" if row.get("champion") else "",
             f"{row['rows']:,}" if row.get("rows") else "",
-            f"{row['roc_auc']:.4f}" if row.get("roc_auc") is not None else "",
-            f"{row['ece']:.4f}" if row.get("ece") is not None else "",
+            f"{row['roc_auc']:.3f}" if row.get("roc_auc") is not None else "",
+            f"{row['ece']:.3f}" if row.get("ece") is not None else "",
             "yes" if row.get("signed") else "",
         )
     out.print(table)

@@ -133,6 +133,10 @@ def train_model(
     y_train, y_holdout = y_all[train_index].astype(int), y_all[holdout_index].astype(int)
     if min(y_train.sum(), len(y_train) - y_train.sum()) < MIN_CLASS_ROWS:
         raise TrainingError("too few rows of one outcome left for training after the holdout")
+    holdout_frame = frame.iloc[holdout_index]
+    p_true = None
+    if truth is not None:  # before fitting: a bad truth file should not cost a training
+        p_true = _align_truth(truth, holdout_frame[contract.id_column.name])
     if reference_year is None and YEAR_COLUMN in frame:
         years = frame[YEAR_COLUMN].dropna()
         reference_year = int(years.max()) if len(years) else None
@@ -194,15 +198,11 @@ def train_model(
     compiled_diff = float(np.max(np.abs(compiled_holdout - p_holdout))) if len(X_holdout) else 0.0
     p_train = scorer.probability(X_train)
 
-    holdout_frame = frame.iloc[holdout_index]
     groups = {
         name: holdout_frame[name].astype(str).to_numpy()
         for name in ("sector", "province")
         if name in holdout_frame
     }
-    p_true = None
-    if truth is not None:
-        p_true = _align_truth(truth, holdout_frame[contract.id_column.name])
     metrics = evaluate_predictions(
         y_holdout, p_holdout, cutoffs=contract.tiers, groups=groups, p_true=p_true
     )
