@@ -645,7 +645,7 @@ def _print_plan(result: dict) -> None:
         table.add_row(
             name,
             f"{policy.get('count', policy.get('funded', 0)):,}",
-            f"{policy.get('cost', 0):,.0f}",
+            f"{policy.get('total_cost', 0):,.0f}",
             f"{policy.get('expected_additional_exporters', policy.get('gain', 0)):.2f}",
         )
     out.print(table)
