@@ -170,15 +170,86 @@ def _title(ax: Any, title: str | None) -> None:
         ax.set_title(shape_text(title), loc="left" if not _ARABIC_SCRIPT.search(title) else "right")
 
 
-def _rtl_legend(ax: Any, lang: str, **kwargs: Any) -> None:
-    """A legend; in Persian, markers sit on the right of their text."""
-    legend = ax.legend(markerfirst=lang != "fa", **kwargs)
+def _axes(width: float, height: float) -> tuple[Figure, Any]:
+    """A figure of one axes (constrained layout)."""
+    figure = _figure(width, height)
+    return figure, figure.subplots()
+
+
+def _row_axes(
+    width: float, n: int, minimum: float, base: float, step: float
+) -> tuple[Figure, Any, np.ndarray]:
+    """A figure for ``n`` horizontal rows (first on top): ``base + step * n`` inches high, at
+    least ``minimum``; with its axes and the rows' y positions."""
+    figure, ax = _axes(width, max(minimum, base + step * n))
+    return figure, ax, np.arange(n)[::-1]
+
+
+def _labels(
+    ax: Any, *, xlabel: str | None = None, ylabel: str | None = None, title: str | None = None
+) -> None:
+    """Axis labels and title, shaped for matplotlib."""
+    if xlabel is not None:
+        ax.set_xlabel(shape_text(xlabel))
+    if ylabel is not None:
+        ax.set_ylabel(shape_text(ylabel))
+    _title(ax, title)
+
+
+def _row_labels(ax: Any, position: np.ndarray, labels: Sequence[str]) -> None:
+    """Category names along the y axis of horizontal bars or dots, without horizontal grid."""
+    ax.set_yticks(position, labels=[shape_text(label) for label in labels])
+    ax.grid(False, axis="y")
+
+
+def _rtl_legend(target: Any, lang: str, *args: Any, **kwargs: Any) -> None:
+    """A legend of an axes or figure; in Persian, markers sit on the right of their text."""
+    legend = target.legend(*args, markerfirst=lang != "fa", **kwargs)
     for text in legend.get_texts():
         text.set_text(shape_text(text.get_text()))
 
 
+_REFERENCE = {"color": "#d1d5db", "linewidth": 1, "linestyle": ":"}
+
+
+def _diagonal(ax: Any, **kwargs: Any) -> None:
+    """The dotted y = x reference line of the unit square."""
+    ax.plot([0, 1], [0, 1], **_REFERENCE, **kwargs)
+
+
+def _heatmap_frame(
+    figure: Figure, ax: Any, image: Any, rows: Sequence[str], title: str | None
+) -> None:
+    """Row names, no grid, a colour bar and the title of an annotated heatmap."""
+    ax.set_yticks(range(len(rows)), labels=[shape_text(r) for r in rows])
+    ax.grid(False)
+    figure.colorbar(image, ax=ax, shrink=0.8)
+    _title(ax, title)
+
+
 # --------------------------------------------------------------------------------------------
 # Model report
+
+
+def _curves(
+    reference: Callable[[Any], object],
+    curves: Sequence[Mapping[str, Any]],
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    lang: str,
+    legend: str,
+) -> Figure:
+    """Curves on the unit square (each with ``x``, ``y``, ``label``, ``role``) over a reference."""
+    figure, ax = _axes(4.2, 3.6)
+    reference(ax)
+    for curve in curves:
+        ax.plot(curve["x"], curve["y"], **_line(curve["role"]), label=curve["label"])
+    ax.set(xlim=(0, 1), ylim=(0, 1.01), aspect="equal")
+    _labels(ax, xlabel=xlabel, ylabel=ylabel, title=title)
+    _rtl_legend(ax, lang, loc=legend)
+    return figure
 
 
 @_chart
@@ -191,17 +262,15 @@ def roc_curves(
     lang: str = "en",
 ) -> Figure:
     """ROC curves: each of ``curves`` has ``x`` (FPR), ``y`` (TPR), ``label`` and ``role``."""
-    figure = _figure(4.2, 3.6)
-    ax = figure.subplots()
-    ax.plot([0, 1], [0, 1], color="#d1d5db", linewidth=1, linestyle=":")
-    for curve in curves:
-        ax.plot(curve["x"], curve["y"], **_line(curve["role"]), label=curve["label"])
-    ax.set(xlim=(0, 1), ylim=(0, 1.01), aspect="equal")
-    ax.set_xlabel(shape_text(xlabel))
-    ax.set_ylabel(shape_text(ylabel))
-    _title(ax, title)
-    _rtl_legend(ax, lang, loc="lower right")
-    return figure
+    return _curves(
+        _diagonal,
+        curves,
+        title=title,
+        xlabel=xlabel,
+        ylabel=ylabel,
+        lang=lang,
+        legend="lower right",
+    )
 
 
 @_chart
@@ -216,17 +285,15 @@ def precision_recall_curves(
     lang: str = "en",
 ) -> Figure:
     """Precision-recall curves (``x`` recall, ``y`` precision) and the base rate line."""
-    figure = _figure(4.2, 3.6)
-    ax = figure.subplots()
-    ax.axhline(base_rate, color="#d1d5db", linewidth=1, linestyle=":", label=base_label)
-    for curve in curves:
-        ax.plot(curve["x"], curve["y"], **_line(curve["role"]), label=curve["label"])
-    ax.set(xlim=(0, 1), ylim=(0, 1.01), aspect="equal")
-    ax.set_xlabel(shape_text(xlabel))
-    ax.set_ylabel(shape_text(ylabel))
-    _title(ax, title)
-    _rtl_legend(ax, lang, loc="upper right")
-    return figure
+    return _curves(
+        lambda ax: ax.axhline(base_rate, **_REFERENCE, label=base_label),
+        curves,
+        title=title,
+        xlabel=xlabel,
+        ylabel=ylabel,
+        lang=lang,
+        legend="upper right",
+    )
 
 
 def _line(role: str) -> dict[str, Any]:
@@ -257,7 +324,7 @@ def reliability_diagram(
     """
     figure = _figure(4.4, 4.4)
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[3.2, 1])
-    top.plot([0, 1], [0, 1], color="#d1d5db", linewidth=1, linestyle=":", label=ideal_label)
+    _diagonal(top, label=ideal_label)
     for item in series:
         style = _line(item["role"])
         predicted = np.asarray(item["predicted"])
@@ -276,13 +343,11 @@ def reliability_diagram(
             label=item["label"],
         )
     top.set(xlim=(0, 1), ylim=(0, 1))
-    top.set_ylabel(shape_text(ylabel))
-    _title(top, title)
+    _labels(top, ylabel=ylabel, title=title)
     _rtl_legend(top, lang, loc="upper left")
     edges = np.asarray(edges)
     bottom.bar(edges[:-1], shares, width=np.diff(edges), align="edge", color="#cbd5e1")
-    bottom.set_ylabel(shape_text(share_label))
-    bottom.set_xlabel(shape_text(xlabel))
+    _labels(bottom, xlabel=xlabel, ylabel=share_label)
     bottom.grid(False, axis="x")
     return figure
 
@@ -299,17 +364,14 @@ def outcome_histograms(
     lang: str = "en",
 ) -> Figure:
     """Overlaid step histograms of predicted probability, one per outcome (0 then 1)."""
-    figure = _figure(4.6, 3.2)
-    ax = figure.subplots()
+    figure, ax = _axes(4.6, 3.2)
     colors = ("#9ca3af", _ACCENT)
     edges = np.asarray(edges)
     for density, label, color in zip(densities, labels, colors, strict=True):
         ax.stairs(density, edges, fill=True, alpha=0.25, color=color)
         ax.stairs(density, edges, color=color, linewidth=1.6, label=label)
     ax.set_xlim(0, 1)
-    ax.set_xlabel(shape_text(xlabel))
-    ax.set_ylabel(shape_text(ylabel))
-    _title(ax, title)
+    _labels(ax, xlabel=xlabel, ylabel=ylabel, title=title)
     _rtl_legend(ax, lang, loc="upper right")
     return figure
 
@@ -408,17 +470,15 @@ def contribution_bars(
         _MISSING if i == missing_index else (_ACCENT if v >= 0 else "#94a3b8")
         for i, v in enumerate(values)
     ]
-    shaped = [shape_text(label) for label in labels]
     if vertical:
-        figure = _figure(max(6.0, 0.26 * n + 1.2), 2.9)
-        ax = figure.subplots()
+        figure, ax = _axes(max(6.0, 0.26 * n + 1.2), 2.9)
         bars = ax.bar(np.arange(n), values, color=colors, width=0.7)
         ax.axhline(0, color="#6b7280", linewidth=0.8)
         # Slanted down and away from the tick: to the left in English, to the right in Persian
         # (whose words end on their left, at the tick).
         ax.set_xticks(
             np.arange(n),
-            labels=shaped,
+            labels=[shape_text(label) for label in labels],
             rotation=-50 if lang == "fa" else 50,
             ha="left" if lang == "fa" else "right",
             rotation_mode="anchor",
@@ -426,18 +486,15 @@ def contribution_bars(
         )
         ax.set_xlim(-0.7, n - 0.3)
         ax.grid(False, axis="x")
-        ax.set_ylabel(shape_text(xlabel))
+        _labels(ax, ylabel=xlabel)
         if lang == "fa":
             ax.invert_xaxis()
     else:
-        figure = _figure(3.5, max(1.6, 0.9 + 0.2 * n))
-        ax = figure.subplots()
-        position = np.arange(n)[::-1]
+        figure, ax, position = _row_axes(3.5, n, 1.6, 0.9, 0.2)
         bars = ax.barh(position, values, color=colors, height=0.7)
         ax.axvline(0, color="#6b7280", linewidth=0.8)
-        ax.set_yticks(position, labels=shaped)
-        ax.grid(False, axis="y")
-        ax.set_xlabel(shape_text(xlabel))
+        _row_labels(ax, position, labels)
+        _labels(ax, xlabel=xlabel)
     if missing_index is not None:
         bars[missing_index].set_hatch("///")
         bars[missing_index].set_alpha(0.75)
@@ -457,8 +514,7 @@ def pair_heatmap(
 ) -> Figure:
     """Joint contribution of a declared pair: main effects plus interaction, cell by cell."""
     matrix = np.asarray(matrix, float)
-    figure = _figure(max(4.0, 0.62 * len(columns) + 1.6), max(1.8, 0.45 * len(rows) + 1.3))
-    ax = figure.subplots()
+    figure, ax = _axes(max(4.0, 0.62 * len(columns) + 1.6), max(1.8, 0.45 * len(rows) + 1.3))
     limit = float(np.nanmax(np.abs(matrix))) or 1.0
     image = ax.imshow(matrix, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
     for (i, j), value in np.ndenumerate(matrix):
@@ -471,12 +527,8 @@ def pair_heatmap(
         ha="left" if lang == "fa" else "right",
         rotation_mode="anchor",
     )
-    ax.set_yticks(range(len(rows)), labels=[shape_text(r) for r in rows])
-    ax.set_xlabel(shape_text(column_label))
-    ax.set_ylabel(shape_text(row_label))
-    ax.grid(False)
-    figure.colorbar(image, ax=ax, shrink=0.8)
-    _title(ax, title)
+    _labels(ax, xlabel=column_label, ylabel=row_label)
+    _heatmap_frame(figure, ax, image, rows, title)
     return figure
 
 
@@ -495,10 +547,7 @@ def calibration_by_group(
     lang: str = "en",
 ) -> Figure:
     """Observed exporting rate and mean predicted probability per group (small groups hollow)."""
-    n = len(labels)
-    figure = _figure(4.0, max(2.0, 1.0 + 0.21 * n))
-    ax = figure.subplots()
-    position = np.arange(n)[::-1]
+    figure, ax, position = _row_axes(4.0, len(labels), 2.0, 1.0, 0.21)
     observed = np.asarray(observed, float)
     predicted = np.asarray(predicted, float)
     small = np.asarray(small, bool)
@@ -524,16 +573,10 @@ def calibration_by_group(
             linestyle="none",
             label=small_label,
         )
-    ax.set_yticks(position, labels=[shape_text(label) for label in labels])
-    ax.grid(False, axis="y")
+    _row_labels(ax, position, labels)
     ax.set_xlim(0, max(1e-9, float(np.nanmax([observed.max(), predicted.max()]))) * 1.08)
-    ax.set_xlabel(shape_text(xlabel))
-    _title(ax, title)
-    legend = figure.legend(
-        loc="outside lower center", ncols=3, fontsize=7.5, markerfirst=lang != "fa"
-    )
-    for text in legend.get_texts():
-        text.set_text(shape_text(text.get_text()))
+    _labels(ax, xlabel=xlabel, title=title)
+    _rtl_legend(figure, lang, loc="outside lower center", ncols=3, fontsize=7.5)
     return figure
 
 
@@ -550,8 +593,7 @@ def tier_bars(
     lang: str = "en",
 ) -> Figure:
     """Share of rows in each tier (bars) and the exporting rate within it (labels on bars)."""
-    figure = _figure(4.6, 2.8)
-    ax = figure.subplots()
+    figure, ax = _axes(4.6, 2.8)
     position = np.arange(len(tiers))
     colors = [TIER_COLORS.get(t, _ACCENT) for t in tiers]
     ax.bar(position, shares, color=colors, width=0.65)
@@ -564,9 +606,8 @@ def tier_bars(
     if lang == "fa":
         ax.invert_xaxis()  # tier A first, on the right
     ax.set_ylim(0, max(shares) * 1.35 if len(shares) else 1)
-    ax.set_ylabel(shape_text(share_label))
     ax.grid(False, axis="x")
-    _title(ax, title)
+    _labels(ax, ylabel=share_label, title=title)
     return figure
 
 
@@ -581,14 +622,11 @@ def truth_scatter(
     lang: str = "en",
 ) -> Figure:
     """Predicted against true probability (sample data, where the truth is known)."""
-    figure = _figure(4.0, 3.6)
-    ax = figure.subplots()
-    ax.plot([0, 1], [0, 1], color="#d1d5db", linewidth=1, linestyle=":")
+    figure, ax = _axes(4.0, 3.6)
+    _diagonal(ax)
     ax.scatter(true, predicted, s=5, alpha=0.35, color=_ACCENT, linewidths=0)
     ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal")
-    ax.set_xlabel(shape_text(xlabel))
-    ax.set_ylabel(shape_text(ylabel))
-    _title(ax, title)
+    _labels(ax, xlabel=xlabel, ylabel=ylabel, title=title)
     return figure
 
 
@@ -607,8 +645,7 @@ def score_histogram_by_tier(
     lang: str = "en",
 ) -> Figure:
     """Stacked histogram of the 0-100 readiness score, coloured by tier."""
-    figure = _figure(6.4, 3.0)
-    ax = figure.subplots()
+    figure, ax = _axes(6.4, 3.0)
     tiers = [t for t in ("D", "C", "B", "A") if t in scores]
     ax.hist(
         [np.asarray(scores[t], float) for t in tiers],
@@ -618,14 +655,10 @@ def score_histogram_by_tier(
         label=[labels[t] for t in tiers],
     )
     ax.set_xlim(0, 100)
-    ax.set_xlabel(shape_text(xlabel))
-    ax.set_ylabel(shape_text(ylabel))
     ax.grid(False, axis="x")
-    _title(ax, title)
+    _labels(ax, xlabel=xlabel, ylabel=ylabel, title=title)
     handles, names = ax.get_legend_handles_labels()
-    legend = ax.legend(handles[::-1], names[::-1], loc="upper right", markerfirst=lang != "fa")
-    for text in legend.get_texts():
-        text.set_text(shape_text(text.get_text()))
+    _rtl_legend(ax, lang, handles[::-1], names[::-1], loc="upper right")
     return figure
 
 
@@ -641,9 +674,7 @@ def tier_shares(
 ) -> Figure:
     """100% stacked horizontal bars: the tier mix of each group, with its row count."""
     n = len(groups)
-    figure = _figure(6.4, max(1.8, 1.0 + 0.24 * n))
-    ax = figure.subplots()
-    position = np.arange(n)[::-1]
+    figure, ax, position = _row_axes(6.4, n, 1.8, 1.0, 0.24)
     matrix = np.array([counts[t] for t in ("A", "B", "C", "D")], float)
     totals = matrix.sum(axis=0)
     shares = matrix / np.where(totals > 0, totals, 1)
@@ -664,7 +695,7 @@ def tier_shares(
             fontsize=7,
             color="#4b5563",
         )
-    ax.set_yticks(position, labels=[shape_text(g) for g in groups])
+    _row_labels(ax, position, groups)
     ax.set_ylim(-0.6, n - 0.4)
     ax.set_xlim(0, 1)
     if lang == "fa":
@@ -674,17 +705,11 @@ def tier_shares(
         ax.spines["right"].set_visible(True)
         ax.spines["left"].set_visible(False)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))  # digits: _encode
-    ax.set_xlabel(shape_text(xlabel))
-    ax.grid(False, axis="y")
-    _title(ax, title)
+    _labels(ax, xlabel=xlabel, title=title)
     handles, names = ax.get_legend_handles_labels()
     if lang == "fa":
         handles, names = handles[::-1], names[::-1]  # A on the right
-    legend = figure.legend(
-        handles, names, loc="outside upper center", ncols=4, fontsize=7.5, markerfirst=lang != "fa"
-    )
-    for text in legend.get_texts():
-        text.set_text(shape_text(text.get_text()))
+    _rtl_legend(figure, lang, handles, names, loc="outside upper center", ncols=4, fontsize=7.5)
     return figure
 
 
@@ -701,19 +726,14 @@ def horizontal_bars(
     lang: str = "en",
 ) -> Figure:
     """Plain horizontal bars, largest first, with an optional label at the end of each bar."""
-    n = len(labels)
-    figure = _figure(width, max(1.6, 0.8 + 0.26 * n))
-    ax = figure.subplots()
-    position = np.arange(n)[::-1]
+    figure, ax, position = _row_axes(width, len(labels), 1.6, 0.8, 0.26)
     ax.barh(position, values, color=color, height=0.7)
     if value_labels is not None:
         for y, value, text in zip(position, values, value_labels, strict=True):
             ax.text(value, y, " " + text, va="center", fontsize=7.5, color="#374151")
-    ax.set_yticks(position, labels=[shape_text(label) for label in labels])
+    _row_labels(ax, position, labels)
     ax.set_xlim(0, (max(values) if len(values) else 1) * 1.18)
-    ax.set_xlabel(shape_text(xlabel))
-    ax.grid(False, axis="y")
-    _title(ax, title)
+    _labels(ax, xlabel=xlabel, title=title)
     return figure
 
 
@@ -730,8 +750,7 @@ def heatmap(
 ) -> Figure:
     """Annotated heatmap (sub-scores per sector), higher is greener."""
     matrix = np.asarray(matrix, float)
-    figure = _figure(max(4.2, 1.1 * len(columns) + 2.2), max(1.8, 0.34 * len(rows) + 1.0))
-    ax = figure.subplots()
+    figure, ax = _axes(max(4.2, 1.1 * len(columns) + 2.2), max(1.8, 0.34 * len(rows) + 1.0))
     image = ax.imshow(matrix, cmap="YlGn", vmin=vmin, vmax=vmax, aspect="auto")
     for (i, j), value in np.ndenumerate(matrix):
         if np.isfinite(value):
@@ -740,13 +759,10 @@ def heatmap(
                 j, i, _number(value, lang, 0), ha="center", va="center", fontsize=8, color=color
             )
     ax.set_xticks(range(len(columns)), labels=[shape_text(c) for c in columns])
-    ax.set_yticks(range(len(rows)), labels=[shape_text(r) for r in rows])
     ax.xaxis.tick_top()
     if lang == "fa":
         ax.invert_xaxis()  # the first column on the right
-    ax.grid(False)
-    figure.colorbar(image, ax=ax, shrink=0.8)
-    _title(ax, title)
+    _heatmap_frame(figure, ax, image, rows, title)
     return figure
 
 
@@ -763,17 +779,13 @@ def drift_bars(
 ) -> Figure:
     """PSI per feature with the stable / shifted thresholds."""
     n = len(labels)
-    figure = _figure(5.0, max(1.8, 0.8 + 0.22 * n))
-    ax = figure.subplots()
-    position = np.arange(n)[::-1]
+    figure, ax, position = _row_axes(5.0, n, 1.8, 0.8, 0.22)
     values = np.asarray(values, float)
     colors = np.where(values > shifted, "#b2182b", np.where(values >= stable, "#f1a340", "#7fbf7b"))
     ax.barh(position, values, color=colors, height=0.7)
     for threshold in (stable, shifted):
         ax.axvline(threshold, color="#6b7280", linewidth=0.8, linestyle="--")
-    ax.set_yticks(position, labels=[shape_text(label) for label in labels])
+    _row_labels(ax, position, labels)
     ax.set_xlim(0, max(shifted * 1.2, float(values.max()) * 1.1 if n else 0))
-    ax.set_xlabel(shape_text(xlabel))
-    ax.grid(False, axis="y")
-    _title(ax, title)
+    _labels(ax, xlabel=xlabel, title=title)
     return figure

@@ -46,3 +46,17 @@ def scoring_model(trained):
 
     registry, reference, _ = trained
     return ScoringModel(load_model(registry, reference))
+
+
+def assert_one_error_line(result, *fragments: str) -> str:
+    """A CliRunner ``result`` of a clean refusal: exit 1 and one ``error: ...`` line on stderr
+    (holding every one of ``fragments``), no traceback. Returns that line."""
+    assert result.exit_code == 1, (result.exit_code, result.stdout, result.stderr)
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not a crash
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stdout + result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]

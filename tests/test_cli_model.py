@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import QUICK
+from conftest import QUICK, assert_one_error_line
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
@@ -46,18 +46,6 @@ def _run(*args: str | Path, columns: int = 200):
 def _ok(result) -> str:
     assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
     return result.stdout
-
-
-def _one_error_line(result, *fragments: str) -> str:
-    assert result.exit_code == 1, (result.exit_code, result.stdout, result.stderr)
-    assert isinstance(result.exception, SystemExit)  # a clean exit, not a crash
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.stdout + result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
@@ -262,14 +250,14 @@ def test_train_refuses_bad_input(registry, files, tmp_path, monkeypatch, case):
     path = _labelled(files, tmp_path, change)
     before = _snapshot(folder)
     result = _run("train", path, "--registry", folder)
-    _one_error_line(result, *fragments)
+    assert_one_error_line(result, *fragments)
     assert _snapshot(folder) == before
 
 
 def test_train_into_a_new_registry_leaves_nothing_on_refusal(files, tmp_path, monkeypatch):
     _fast(monkeypatch)
     path = _labelled(files, tmp_path, lambda t: t.assign(exported_next_year="1"))
-    _one_error_line(_run("train", path, "--registry", tmp_path / "fresh"), "= 1")
+    assert_one_error_line(_run("train", path, "--registry", tmp_path / "fresh"), "= 1")
     assert not (tmp_path / "fresh").exists()
 
 
@@ -281,11 +269,11 @@ def test_score_refuses_an_unknown_model(registry, files, tmp_path):
     folder, _, _ = registry
     out = tmp_path / "out.csv"
     before = _snapshot(folder)
-    _one_error_line(
+    assert_one_error_line(
         _score(folder, files / "unlabelled.csv", out, "--model", "nope"),
         "unknown model 'nope'", NAME,
     )  # fmt: skip
-    _one_error_line(
+    assert_one_error_line(
         _score(folder, files / "unlabelled.csv", out, "--model", f"{NAME}@1999"),
         "no version '1999'",
     )  # fmt: skip
@@ -302,13 +290,13 @@ def test_score_refuses_a_changed_artifact(registry, files, tmp_path):
     scorer.write_text(scorer.read_text().replace("0.", "1.", 1))
     before = _snapshot(own)
     out = tmp_path / "out.csv"
-    _one_error_line(_score(own, files / "unlabelled.csv", out), "scorer.json", "changed")
+    assert_one_error_line(_score(own, files / "unlabelled.csv", out), "scorer.json", "changed")
     assert not out.exists()
     result = _run("models", "verify", reference, "--registry", own)
-    _one_error_line(result, "failed verification", "scorer.json")
+    assert_one_error_line(result, "failed verification", "scorer.json")
     assert "FAILED" in result.stdout
-    _one_error_line(_run("models", "promote", reference, "--registry", own), "changed")
-    _one_error_line(_run("evaluate", files / "labelled.csv", "--registry", own), "changed")
+    assert_one_error_line(_run("models", "promote", reference, "--registry", own), "changed")
+    assert_one_error_line(_run("evaluate", files / "labelled.csv", "--registry", own), "changed")
     assert _snapshot(own) == before
 
 
@@ -318,19 +306,23 @@ def test_score_refuses_a_file_that_breaks_the_contract(registry, files, tmp_path
     source = tmp_path / "no-revenue.csv"
     table.to_csv(source, index=False)
     out, rejects = tmp_path / "out.csv", tmp_path / "rejects.csv"
-    _one_error_line(_score(folder, source, out, "--rejects", rejects), "'revenue'", "required")
+    assert_one_error_line(
+        _score(folder, source, out, "--rejects", rejects), "'revenue'", "required"
+    )
     assert not out.exists() and not rejects.exists()
 
 
 def test_score_refuses_an_output_path_that_cannot_be_written(registry, files, tmp_path):
     folder, _, _ = registry
-    _one_error_line(
+    assert_one_error_line(
         _score(folder, files / "unlabelled.csv", tmp_path / "missing" / "out.csv"),
         "does not exist",
     )  # fmt: skip
     (tmp_path / "a-folder.csv").mkdir()
-    _one_error_line(_score(folder, files / "unlabelled.csv", tmp_path / "a-folder.csv"), "folder")
-    _one_error_line(_score(folder, files / "unlabelled.csv", tmp_path / "out.pdf"), ".pdf")
+    assert_one_error_line(
+        _score(folder, files / "unlabelled.csv", tmp_path / "a-folder.csv"), "folder"
+    )
+    assert_one_error_line(_score(folder, files / "unlabelled.csv", tmp_path / "out.pdf"), ".pdf")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-folder.csv"]
 
 
@@ -340,10 +332,10 @@ def test_score_refuses_an_excel_result_too_large(registry, files, tmp_path, monk
     out = tmp_path / "scores.xlsx"
     out_existing = tmp_path / "old.xlsx"
     out_existing.write_bytes(b"previous result")
-    _one_error_line(
+    assert_one_error_line(
         _score(folder, files / "unlabelled.csv", out, "--chunk-size", 50), "100", ".csv"
     )
-    _one_error_line(_score(folder, files / "unlabelled.csv", out_existing), "Excel")
+    assert_one_error_line(_score(folder, files / "unlabelled.csv", out_existing), "Excel")
     assert not out.exists() and out_existing.read_bytes() == b"previous result"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
@@ -351,13 +343,15 @@ def test_score_refuses_an_excel_result_too_large(registry, files, tmp_path, monk
 def test_evaluate_refuses_unlabelled_data_and_unknown_models(registry, files):
     folder, _, _ = registry
     before = _snapshot(folder)
-    _one_error_line(
+    assert_one_error_line(
         _run("evaluate", files / "unlabelled.csv", "--registry", folder), "exported_next_year"
     )
-    _one_error_line(
+    assert_one_error_line(
         _run("evaluate", files / "labelled.csv", "--registry", folder, "--model", "other"),
         "unknown model 'other'",
     )  # fmt: skip
     for command in ("show", "verify", "promote"):
-        _one_error_line(_run("models", command, "ghost", "--registry", folder), "unknown model")
+        assert_one_error_line(
+            _run("models", command, "ghost", "--registry", folder), "unknown model"
+        )
     assert _snapshot(folder) == before

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import assert_one_error_line
 from typer.testing import CliRunner
 
 from scoring.cli import app
@@ -27,18 +28,6 @@ def _count(output: str, label: str) -> int:
     match = re.search(rf"{label}\s*│\s*([\d,]+)", output)
     assert match, (label, output)
     return int(match.group(1).replace(",", ""))
-
-
-def _assert_one_error_line(result, *fragments: str) -> str:
-    assert result.exit_code == 1, (result.exit_code, result.stdout, result.stderr)
-    assert isinstance(result.exception, SystemExit)  # a clean exit, not an exception
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.stderr + result.stdout
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
 
 
 # --- sample ---------------------------------------------------------------------------------
@@ -97,7 +86,7 @@ def test_sample_truth_and_unlabelled(tmp_path):
 
 def test_sample_bad_output_path_writes_nothing(tmp_path):
     result = _run("sample", "--rows", 5, "--out", tmp_path / "sample.docx")
-    _assert_one_error_line(result, "sample.docx")
+    assert_one_error_line(result, "sample.docx")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -231,14 +220,14 @@ def test_bad_input_is_one_error_line_and_no_output(tmp_path, case):
         make(path)
     rejects = tmp_path / "rejects.csv"
     result = _run("validate", path, "--rejects", rejects)
-    _assert_one_error_line(result, *fragments)
+    assert_one_error_line(result, *fragments)
     assert not rejects.exists()
     assert list(tmp_path.iterdir()) == [inputs]  # no output, no temporary file
 
 
 def test_bad_rejects_path_fails_before_reading(dirty_file, tmp_path):
     result = _run("validate", dirty_file, "--rejects", tmp_path / "nowhere" / "rejects.csv")
-    _assert_one_error_line(result, "does not exist")
+    assert_one_error_line(result, "does not exist")
     assert result.stdout == ""  # no counts: it failed before any work
 
 
@@ -246,11 +235,11 @@ def test_bad_contract_file(dirty_file, tmp_path):
     contract = tmp_path / "contract.toml"
     contract.write_text('[[column]]\nname = "coop_id"\ntype = "identifier"\n', encoding="utf-8")
     result = _run("validate", dirty_file, "--contract", contract)
-    _assert_one_error_line(result, "'identifier'")
+    assert_one_error_line(result, "'identifier'")
 
 
 def test_unknown_sheet(tmp_path):
     path = tmp_path / "coops.xlsx"
     pd.DataFrame({"coop_id": ["A"]}).to_excel(path, engine="xlsxwriter", index=False,
                                               sheet_name="one")  # fmt: skip
-    _assert_one_error_line(_run("validate", path, "--sheet", "two"), "no sheet 'two'")
+    assert_one_error_line(_run("validate", path, "--sheet", "two"), "no sheet 'two'")
