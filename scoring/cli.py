@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -350,15 +351,16 @@ def models_list(registry: RegistryOption = None) -> None:
         out.print(f"no models in {_registry(registry)}")
         return
     out.print(f"models in {_registry(registry)}", soft_wrap=True)
-    table = Table()
-    # Name and version are what --model and promote need: never cut them.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    # Name and version are what --model and promote need: never cut them. `models show`
+    # has the rest.
     for column, values in (
         ("name", [r["name"] for r in rows]),
         ("version", [r["version"] for r in rows]),
     ):
         table.add_column(column, no_wrap=True, min_width=max(len(v) for v in values))
-    for column in ("champion", "rows", "AUC", "ECE", "signed"):
-        table.add_column(column, justify="right")
+    for column in ("champion", "rows", "AUC"):
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
     for row in rows:
         table.add_row(
             row["name"],
@@ -366,8 +368,6 @@ def models_list(registry: RegistryOption = None) -> None:
             "*" if row.get("champion") else "",
             f"{row['rows']:,}" if row.get("rows") else "",
             f"{row['roc_auc']:.3f}" if row.get("roc_auc") is not None else "",
-            f"{row['ece']:.3f}" if row.get("ece") is not None else "",
-            "yes" if row.get("signed") else "",
         )
     out.print(table)
 

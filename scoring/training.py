@@ -48,7 +48,6 @@ __all__ = [
 CANDIDATES: tuple[dict[str, Any], ...] = (
     {"max_leaf_nodes": 4, "min_samples_leaf": 100},
     {"max_leaf_nodes": 3, "min_samples_leaf": 200},
-    {"max_leaf_nodes": 6, "min_samples_leaf": 40},
 )
 MIN_CLASS_ROWS = 25
 YEAR_COLUMN = "data_year"
