@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from scoring.errors import ModelError
+from scoring.features import reference_point
 
 __all__ = ["CompiledScorer", "FeatureTable", "PairTable", "compile_model"]
 
@@ -225,7 +226,7 @@ def compile_model(
     if len(set(paired)) != len(paired):
         raise ModelError("a feature may belong to one declared pair at most")
     thresholds = _split_thresholds(model, n_features, pairs)
-    reference = _reference_point(X_train, categorical)
+    reference = reference_point(X_train, categorical)
     tables = []
     for j in range(n_features):
         kind = "categorical" if j in categorical else "numeric"
@@ -295,20 +296,6 @@ def _split_thresholds(
                     if np.isfinite(threshold):
                         thresholds[int(order[feature])].add(float(threshold))
     return thresholds
-
-
-def _reference_point(X: np.ndarray, categorical: dict[int, int]) -> np.ndarray:
-    reference = np.zeros(X.shape[1])
-    for j in range(X.shape[1]):
-        column = X[:, j][np.isfinite(X[:, j])]
-        if not len(column):
-            reference[j] = 0.0
-        elif j in categorical:
-            values, counts = np.unique(column, return_counts=True)
-            reference[j] = values[np.argmax(counts)]
-        else:
-            reference[j] = float(np.median(column))
-    return reference
 
 
 def _cell_weights(table: FeatureTable, column: np.ndarray) -> np.ndarray:

@@ -9,14 +9,14 @@ stay missing (NaN): the model learns what a missing value means.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-__all__ = ["DERIVED_FEATURES", "FeatureBuilder"]
+__all__ = ["DERIVED_FEATURES", "FeatureBuilder", "reference_point"]
 
 #: Derived features: name -> (the input columns it needs, what it means).
 DERIVED_FEATURES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -191,3 +191,18 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     ok = np.isfinite(denominator) & (denominator != 0)
     out[ok] = numerator[ok] / denominator[ok]
     return out
+
+
+def reference_point(X: np.ndarray, categorical: Collection[int]) -> np.ndarray:
+    """Median of each column (the most common code for a categorical one), 0 if all missing."""
+    reference = np.zeros(X.shape[1])
+    for j in range(X.shape[1]):
+        column = X[:, j][np.isfinite(X[:, j])]
+        if not len(column):
+            continue
+        if j in categorical:
+            values, counts = np.unique(column, return_counts=True)
+            reference[j] = values[np.argmax(counts)]
+        else:
+            reference[j] = float(np.median(column))
+    return reference

@@ -23,6 +23,8 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from scoring.features import reference_point
+
 __all__ = ["GlassBoxClassifier"]
 
 
@@ -195,7 +197,7 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         internal_groups = self._internal_groups(X.shape[1])
         paired = {j for group in internal_groups if len(group) > 1 for j in group}
         groups = [g for g in internal_groups if len(g) > 1 or g[0] not in paired]
-        reference = _reference_point(X, [self._internal()[int(j)] for j in self.categorical])
+        reference = reference_point(X, [self._internal()[int(j)] for j in self.categorical])
         contributions = np.zeros((len(y), len(groups)))
         for k, (_, held) in enumerate(folds.split(X, y)):
             model, rows = self.estimators_[k], X[held]
@@ -252,21 +254,6 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
     def _interaction_groups(self, n_features: int) -> list[list[int]]:
         paired = [sorted(int(i) for i in pair) for pair in self.pairs]
         return [[j] for j in range(n_features)] + paired
-
-
-def _reference_point(X: np.ndarray, categorical: list[int]) -> np.ndarray:
-    """Median of each column (the most common code for a categorical one), 0 if all missing."""
-    reference = np.zeros(X.shape[1])
-    for j in range(X.shape[1]):
-        column = X[:, j][np.isfinite(X[:, j])]
-        if not len(column):
-            continue
-        if j in categorical:
-            values, counts = np.unique(column, return_counts=True)
-            reference[j] = values[np.argmax(counts)]
-        else:
-            reference[j] = float(np.median(column))
-    return reference
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -40,6 +40,7 @@ from scoring.compiled import CompiledScorer
 from scoring.contract import Contract, contract_from_dict
 from scoring.errors import ModelError, RegistryError
 from scoring.modelcard import model_card_markdown
+from scoring.writing import json_default
 
 __all__ = [
     "LoadedModel",
@@ -329,13 +330,13 @@ def _seal(
     (staging / "model_card.md").write_text(card, encoding="utf-8")
     files = {p.name: _sha256_file(p) for p in sorted(staging.iterdir()) if p.name != MANIFEST}
     # What is written is what a reader parses back: checksum and signature cover exactly that.
-    sealed = json.loads(json.dumps(manifest, ensure_ascii=False, default=_json_default))
+    sealed = json.loads(json.dumps(manifest, ensure_ascii=False, default=json_default))
     sealed["files"] = files
     sealed["checksum"] = _checksum(sealed)
     if signing_key:
         sealed["signature"] = _sign(sealed, signing_key)
     (staging / MANIFEST).write_text(
-        json.dumps(sealed, indent=2, ensure_ascii=False, default=_json_default) + "\n",
+        json.dumps(sealed, indent=2, ensure_ascii=False, default=json_default) + "\n",
         encoding="utf-8",
     )
 
@@ -415,7 +416,7 @@ def _checksum(manifest: dict[str, Any]) -> str:
     can recompute this.)
     """
     body = {k: v for k, v in manifest.items() if k not in ("checksum", "signature")}
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=_json_default)
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=json_default)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -426,7 +427,7 @@ def _checksum_ok(manifest: dict[str, Any]) -> bool:
 
 def _sign(manifest: dict[str, Any], key: bytes) -> str:
     body = {k: v for k, v in manifest.items() if k != "signature"}
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=_json_default)
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=json_default)
     return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -450,13 +451,3 @@ def _sha256_file(path: Path) -> str:
 
 def _sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot store {type(value).__name__} in a manifest")

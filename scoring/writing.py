@@ -28,6 +28,7 @@ __all__ = [
     "TableWriter",
     "atomic_path",
     "check_output_path",
+    "json_default",
     "write_json",
     "write_table",
 ]
@@ -88,7 +89,7 @@ def write_json(data: Any, path: str | Path) -> None:
     """Write ``data`` as indented UTF-8 JSON, atomically."""
     with atomic_path(path) as temporary:
         temporary.write_text(
-            json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n",
+            json.dumps(data, indent=2, ensure_ascii=False, default=json_default) + "\n",
             encoding="utf-8",
         )
 
@@ -197,7 +198,8 @@ class TableWriter:
                 self._writer.close()
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """JSON for numpy scalars and arrays and paths (``json.dumps(..., default=json_default)``)."""
     if hasattr(value, "tolist"):  # before .item(): an array of many values has both
         return value.tolist()
     if hasattr(value, "item"):
