@@ -38,11 +38,11 @@ from scoring.planning import (  # noqa: E402
     CANDIDATE_COLUMNS,
     POLICIES,
     allocate,
-    apply_program,
     candidate_uplifts,
     load_programs,
     plan_file,
     policy_allocation,
+    uplifts,
 )
 from scoring.registry import load_model, save_model  # noqa: E402
 from scoring.sample import generate_sample, to_english_table, true_probability  # noqa: E402
@@ -65,27 +65,7 @@ def train(rows: int, seed: int, registry: Path) -> tuple[str, float]:
 
 def true_candidates(frame: pd.DataFrame, programs, contract) -> pd.DataFrame:
     """The candidates with TRUE probabilities before and after each programme's effect."""
-    before = true_probability(frame)
-    ids = frame[contract.id_column.name].to_numpy(dtype=object)
-    parts = []
-    for program in programs:
-        new, changed = apply_program(frame, program, contract)
-        rows = np.flatnonzero(changed)
-        after = true_probability(new.iloc[rows])
-        parts.append(
-            pd.DataFrame(
-                {
-                    "position": rows,
-                    "coop_id": ids[rows],
-                    "program": program.id,
-                    "cost": program.cost,
-                    "probability_before": before[rows],
-                    "probability_after": after,
-                    "uplift": after - before[rows],
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)[CANDIDATE_COLUMNS]
+    return uplifts(frame, programs, contract, true_probability)[CANDIDATE_COLUMNS]
 
 
 def true_gain(chosen: pd.DataFrame, truth: pd.DataFrame) -> float:

@@ -26,7 +26,13 @@ from scoring.explain import Explainer
 from scoring.features import FeatureBuilder
 from scoring.reading import open_table
 from scoring.registry import LoadedModel
-from scoring.validation import REJECT_COLUMNS, ChunkResult, iter_validated
+from scoring.validation import (
+    REJECT_COLUMNS,
+    ChunkResult,
+    ValidationReport,
+    iter_validated,
+    reject_table,
+)
 from scoring.writing import TableWriter, write_json
 
 __all__ = [
@@ -107,7 +113,7 @@ def score_frame(
     """
     X = model.features(valid) if X is None else X
     index = model.scorer.indices(X)
-    features, pairs = _contributions(model, index)
+    features, pairs = model.scorer.contributions_at(index)
     logit = model.scorer.intercept + features.sum(axis=1) + pairs.sum(axis=1)
     probability = sigmoid(logit)
     tiers = tiers_of(probability, model.tiers)
@@ -228,6 +234,7 @@ def write_scores(
     result.started = started.isoformat(timespec="seconds")
     drift = DriftMonitor(model.drift_reference, list(model.scorer.features))
     probability_sum = 0.0
+    checked = ValidationReport()  # problems and unknown categories, counted as `validate` does
     output_columns = [*SCORE_COLUMNS, *keep_columns]
     with _writer(out, output_columns) as writer, _writer(rejects, REJECT_COLUMNS) as reject_writer:
         for chunk, scored, X in pieces:
@@ -235,20 +242,18 @@ def write_scores(
                 scored = extra(chunk.valid, scored, X)
             writer.write(scored)
             if reject_writer is not None:
-                reject_writer.write(_rejects_frame(chunk.rejects))
+                reject_writer.write(reject_table(chunk.rejects))
             drift.update(X)
             result.rows_read += chunk.rows_read
             result.rows_scored += len(scored)
             result.rows_rejected += len(chunk.rejects)
             result.tiers.update(scored["readiness_tier"].tolist())
             probability_sum += float(scored["export_probability"].sum())
-            for column, counts in chunk.unknown_categories.items():
-                result.unknown_categories.setdefault(column, Counter()).update(counts)
-            for error in chunk.rejects["error"]:
-                for problem in str(error).split("; "):
-                    result.problems[_problem_kind(problem)] += 1
+            checked.add(chunk)
             if progress is not None:
                 progress(chunk.rows_read)
+        result.problems = checked.problems
+        result.unknown_categories = checked.unknown_categories
         result.drift = drift.report()
         result.mean_probability = (
             probability_sum / result.rows_scored if result.rows_scored else 0.0
@@ -270,7 +275,7 @@ def evaluate_file(
     sheet: str | int | None = None,
 ) -> dict[str, Any]:
     """Holdout-style metrics of a saved model on a labelled file, scored from its tables."""
-    from scoring.training import _align_truth, read_labelled, read_truth
+    from scoring.training import align_truth, read_labelled, read_truth
 
     model = ScoringModel(loaded)
     frame, report = read_labelled(path, model.contract, encoding=encoding, sheet=sheet)
@@ -282,23 +287,12 @@ def evaluate_file(
     groups = {n: frame[n].astype(str).to_numpy() for n in ("sector", "province") if n in frame}
     p_true = None
     if truth is not None:
-        p_true = _align_truth(read_truth(truth), frame[model.contract.id_column.name])
+        p_true = align_truth(read_truth(truth), frame[model.contract.id_column.name])
     metrics = evaluate_predictions(
         y, probability, cutoffs=model.tiers, groups=groups, p_true=p_true
     )
     metrics["rows_rejected"] = report.rows_rejected
     return metrics
-
-
-def _contributions(model: ScoringModel, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    scorer = model.scorer
-    features = np.empty(index.shape, dtype=np.float64)
-    for j, table in enumerate(scorer.tables):
-        features[:, j] = table.cells()[index[:, j]]
-    pairs = np.empty((len(index), len(scorer.pairs)), dtype=np.float64)
-    for k, pair in enumerate(scorer.pairs):
-        pairs[:, k] = pair.values[index[:, pair.first], index[:, pair.second]]
-    return features, pairs
 
 
 def score_chunk(
@@ -315,14 +309,6 @@ def score_chunk(
     return scored, X
 
 
-def _rejects_frame(rejects: pd.DataFrame) -> pd.DataFrame:
-    frame = rejects[REJECT_COLUMNS].copy()
-    frame["row"] = frame["row"].astype(np.int64)
-    frame["coop_id"] = frame["coop_id"].astype(str)
-    frame["error"] = frame["error"].astype(str)
-    return frame
-
-
 class _NoWriter:
     def __enter__(self) -> None:
         return None
@@ -333,9 +319,3 @@ class _NoWriter:
 
 def _writer(path: str | Path | None, columns: list[str]) -> Any:
     return TableWriter(path, columns=columns) if path is not None else _NoWriter()
-
-
-def _problem_kind(problem: str) -> str:
-    from scoring.validation import _problem_kind as kind
-
-    return kind(problem)

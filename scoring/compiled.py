@@ -122,7 +122,10 @@ class CompiledScorer:
 
     def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-feature ``(n, n_features)`` and per-pair ``(n, n_pairs)`` logit contributions."""
-        index = self.indices(X)
+        return self.contributions_at(self.indices(X))
+
+    def contributions_at(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Contributions of rows given by their cells (from :meth:`indices`)."""
         features = np.empty(index.shape, dtype=np.float64)
         for j, table in enumerate(self.tables):
             features[:, j] = table.cells()[index[:, j]]

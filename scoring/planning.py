@@ -87,7 +87,7 @@ from scoring.contract import Column, Contract
 from scoring.errors import PlanError
 from scoring.reading import open_table
 from scoring.text import fold_text
-from scoring.validation import REJECT_COLUMNS, iter_validated
+from scoring.validation import REJECT_COLUMNS, iter_validated, reject_table
 from scoring.writing import TableWriter, check_output_path, write_json
 
 __all__ = [
@@ -109,6 +109,7 @@ __all__ = [
     "policy_allocation",
     "policy_baselines",
     "programs_from_dict",
+    "uplifts",
 ]
 
 PLAN_COLUMNS = ["coop_id", "program", "cost", "probability_before", "probability_after", "uplift"]
@@ -776,8 +777,22 @@ def candidate_uplifts(
         ``program`` (id), ``cost``, ``probability_before``, ``probability_after``, ``uplift``.
         Ordered by programme, then position. ``uplift`` may be <= 0 (a non-monotone feature).
     """
-    contract = model.contract
-    before = model.scorer.probability(model.features(frame)) if len(frame) else np.empty(0)
+    return uplifts(
+        frame,
+        programs,
+        model.contract,
+        lambda rows: model.scorer.probability(model.features(rows)),
+    )
+
+
+def uplifts(
+    frame: pd.DataFrame,
+    programs: Sequence[Program],
+    contract: Contract,
+    probability: Callable[[pd.DataFrame], np.ndarray],
+) -> pd.DataFrame:
+    """:func:`candidate_uplifts` with any probability of a frame (e.g. the sample's truth)."""
+    before = probability(frame) if len(frame) else np.empty(0)
     ids = frame[contract.id_column.name].to_numpy(dtype=object) if len(frame) else np.empty(0)
     parts = []
     for program in programs:
@@ -787,7 +802,7 @@ def candidate_uplifts(
         rows = np.flatnonzero(changed)
         if not len(rows):
             continue
-        after = model.scorer.probability(model.features(new.iloc[rows]))
+        after = probability(new.iloc[rows])
         parts.append(
             pd.DataFrame(
                 {
@@ -1361,7 +1376,7 @@ def plan_file(
     if rejects is not None:
         with TableWriter(rejects, columns=REJECT_COLUMNS) as writer:
             if rejected is not None:
-                writer.write(_rejects_frame(rejected))
+                writer.write(reject_table(rejected))
     result = {
         "model": model.loaded.reference,
         "source": str(path),
@@ -1400,14 +1415,6 @@ def _message(allocation: Allocation, candidates: pd.DataFrame) -> str:
     if not (candidates["uplift"] > 0).any():
         return "no programme raises any cooperative's probability: the plan is empty"
     return "no programme fits the budget and slots: the plan is empty"
-
-
-def _rejects_frame(rejects: pd.DataFrame) -> pd.DataFrame:
-    frame = rejects[REJECT_COLUMNS].copy()
-    frame["row"] = frame["row"].astype(np.int64)
-    frame["coop_id"] = frame["coop_id"].astype(str)
-    frame["error"] = frame["error"].astype(str)
-    return frame
 
 
 # --------------------------------------------------------------------------------------------

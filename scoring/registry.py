@@ -40,7 +40,7 @@ from scoring.compiled import CompiledScorer
 from scoring.contract import Contract, contract_from_dict
 from scoring.errors import ModelError, RegistryError
 from scoring.modelcard import model_card_markdown
-from scoring.writing import json_default
+from scoring.writing import atomic_path, json_default
 
 __all__ = [
     "LoadedModel",
@@ -127,7 +127,7 @@ def save_model(
     family = registry / name
     family.mkdir(parents=True, exist_ok=True)
     created = created or dt.datetime.now(dt.UTC)
-    staging = _new_hidden(family, ".staging-", directory=True)
+    staging = _new_folder(family, ".staging-")
     try:
         scorer_text = json.dumps(result.scorer.to_dict())
         (staging / SCORER).write_text(scorer_text, encoding="utf-8")
@@ -236,13 +236,8 @@ def promote_model(registry: str | Path, reference: str) -> str:
     name, version = resolve_reference(registry, reference)
     family = Path(registry) / name
     _verified_manifest(family / version, f"{name}@{version}", None)
-    temporary = _new_hidden(family, ".champion-", directory=False)
-    try:
+    with atomic_path(family / CHAMPION) as temporary:
         temporary.write_text(version + "\n", encoding="utf-8")
-        os.replace(temporary, family / CHAMPION)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
     return f"{name}@{version}"
 
 
@@ -299,20 +294,17 @@ def _manifest(
     }
 
 
-def _new_hidden(folder: Path, prefix: str, *, directory: bool) -> Path:
-    """Create a new, uniquely named folder or empty file in ``folder``, with the permissions the
-    umask gives (tempfile's are owner-only: a shared registry would be unreadable to others)."""
+def _new_folder(folder: Path, prefix: str) -> Path:
+    """Create a new, uniquely named folder in ``folder``, with the permissions the umask gives
+    (tempfile's are owner-only: a shared registry would be unreadable to others)."""
     for _ in range(100):
         candidate = folder / f"{prefix}{secrets.token_hex(6)}"
         try:
-            if directory:
-                candidate.mkdir(mode=0o777)
-            else:
-                os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            candidate.mkdir(mode=0o777)
         except FileExistsError:
             continue
         return candidate
-    raise RegistryError(f"cannot create a temporary {prefix!r} entry in {folder}")
+    raise RegistryError(f"cannot create a temporary {prefix!r} folder in {folder}")
 
 
 def _seal(

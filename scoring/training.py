@@ -38,6 +38,7 @@ from scoring.validation import ValidationReport, iter_validated
 __all__ = [
     "CANDIDATES",
     "TrainingResult",
+    "align_truth",
     "feature_builder",
     "read_labelled",
     "read_truth",
@@ -135,7 +136,7 @@ def train_model(
     holdout_frame = frame.iloc[holdout_index]
     p_true = None
     if truth is not None:  # before fitting: a bad truth file should not cost a training
-        p_true = _align_truth(truth, holdout_frame[contract.id_column.name])
+        p_true = align_truth(truth, holdout_frame[contract.id_column.name])
     if reference_year is None and YEAR_COLUMN in frame:
         years = frame[YEAR_COLUMN].dropna()
         reference_year = int(years.max()) if len(years) else None
@@ -370,7 +371,8 @@ def _baseline_selection(model: LogisticRegressionCV) -> tuple[float, float]:
     return float(-per_setting.max()), float(np.ravel(model.C_)[0])
 
 
-def _align_truth(truth: pd.DataFrame, ids: pd.Series) -> np.ndarray:
+def align_truth(truth: pd.DataFrame, ids: pd.Series) -> np.ndarray:
+    """Each id's true probability from a truth file's rows (sample data)."""
     if not {"coop_id", "true_probability"} <= set(truth.columns):
         raise TrainingError("the truth file needs columns coop_id and true_probability")
     lookup = truth.drop_duplicates("coop_id").set_index("coop_id")["true_probability"]

@@ -27,6 +27,7 @@ __all__ = [
     "ValidationReport",
     "Validator",
     "iter_validated",
+    "reject_table",
     "validate_file",
 ]
 
@@ -426,6 +427,17 @@ def _insert_sorted(into: np.ndarray, new: np.ndarray, at: np.ndarray) -> np.ndar
     old[destination] = False
     merged[old] = into
     return merged
+
+
+def reject_table(rejects: pd.DataFrame) -> pd.DataFrame:
+    """Rejects as written to a file: ``row`` (int), ``coop_id`` and ``error`` (text)."""
+    return pd.DataFrame(
+        {
+            "row": rejects["row"].to_numpy(dtype=np.int64),
+            "coop_id": rejects["coop_id"].astype(str).to_numpy(),
+            "error": rejects["error"].astype(str).to_numpy(),
+        }
+    )
 
 
 def _empty_rejects() -> pd.DataFrame:
