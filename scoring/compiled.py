@@ -13,19 +13,30 @@ release is installed.
 
 from __future__ import annotations
 
-import json
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 from scoring.errors import ModelError
 from scoring.features import reference_point
 
-__all__ = ["CompiledScorer", "FeatureTable", "PairTable", "compile_model"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "KINDS",
+    "CompiledScorer",
+    "FeatureTable",
+    "PairTable",
+    "compile_model",
+    "sigmoid",
+]
 
+FORMAT = "readiness.compiled-scorer"
 FORMAT_VERSION = 1
+KINDS = ("numeric", "categorical")
 
 
 @dataclass
@@ -77,14 +88,26 @@ class FeatureTable:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FeatureTable:
-        return cls(
-            data["name"],
-            data["kind"],
-            np.asarray(data["edges"], dtype=np.float64),
-            np.asarray(data["values"], dtype=np.float64),
-            float(data["missing"]),
-        )
+    def from_dict(cls, data: Any, where: str = "table") -> FeatureTable:
+        """Rebuild a table from :meth:`to_dict`, refusing a malformed one (:class:`ModelError`)."""
+        data = _object(data, where)
+        name = _text(data, "name", where)
+        where = f"{where} ('{name}')"
+        kind = _text(data, "kind", where)
+        if kind not in KINDS:
+            _refuse(where, f"'kind' must be {' or '.join(KINDS)}, not '{kind}'")
+        edges = _numbers(_field(data, "edges", where), "'edges'", where)
+        if np.any(np.diff(edges) <= 0):
+            _refuse(where, "'edges' must be strictly increasing")
+        values = _numbers(_field(data, "values", where), "'values'", where)
+        if kind == "categorical" and len(edges):
+            _refuse(where, f"'edges' must be empty in a categorical table, found {len(edges)}")
+        if kind == "categorical" and not len(values):
+            _refuse(where, "'values' must hold one number per category, found none")
+        if kind == "numeric" and len(values) != len(edges) + 1:
+            _refuse(where, f"'values' must hold {len(edges) + 1} numbers (one more than 'edges'), "
+                    f"found {len(values)}")  # fmt: skip
+        return cls(name, kind, edges, values, _number(data, "missing", where))
 
 
 @dataclass
@@ -99,13 +122,26 @@ class PairTable:
         return {"first": self.first, "second": self.second, "values": self.values.tolist()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PairTable:
-        return cls(int(data["first"]), int(data["second"]), np.asarray(data["values"], float))
+    def from_dict(cls, data: Any, tables: list[FeatureTable], where: str = "pair") -> PairTable:
+        """Rebuild a pair from :meth:`to_dict`, checked against the feature ``tables`` it joins."""
+        data = _object(data, where)
+        first, second = (_index(data, key, len(tables), where) for key in ("first", "second"))
+        if first == second:
+            _refuse(where, f"'first' and 'second' must be two features, both are {first}")
+        shape = (tables[first].slots, tables[second].slots)
+        rows = _field(data, "values", where)
+        if not isinstance(rows, list) or len(rows) != shape[0]:
+            _refuse(where, f"'values' must be a {shape[0]} x {shape[1]} matrix (cells of "
+                    f"'{tables[first].name}' by cells of '{tables[second].name}')")  # fmt: skip
+        matrix = np.empty(shape, dtype=np.float64)
+        for i, row in enumerate(rows):
+            matrix[i] = _numbers(row, f"'values' row {i}", where, length=shape[1])
+        return cls(first, second, matrix)
 
 
 @dataclass
 class CompiledScorer:
-    """Score from lookup tables. Build with :func:`compile_model`, or :meth:`load`."""
+    """Score from lookup tables. Build with :func:`compile_model`, or :meth:`from_dict`."""
 
     features: list[str]
     tables: list[FeatureTable]
@@ -145,7 +181,7 @@ class CompiledScorer:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": "readiness.compiled-scorer",
+            "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "features": list(self.features),
             "intercept": float(self.intercept),
@@ -154,28 +190,56 @@ class CompiledScorer:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CompiledScorer:
-        if data.get("format") != "readiness.compiled-scorer":
+    def from_dict(cls, data: Any) -> CompiledScorer:
+        """Rebuild a scorer from :meth:`to_dict` (parsed JSON), checking every table.
+
+        A forged or damaged scorer is refused even when unsigned: each key present with its
+        type, finite numbers, strictly increasing edges, table shapes that agree, pairs of two
+        existing features (each in one pair at most).
+
+        Raises
+        ------
+        ModelError
+            One line naming the table or key that is wrong.
+        """
+        if not isinstance(data, Mapping) or data.get("format") != FORMAT:
             raise ModelError("not a compiled scorer (format field missing or wrong)")
-        if int(data.get("format_version", 0)) > FORMAT_VERSION:
+        version = _index(data, "format_version", None, "")
+        if version > FORMAT_VERSION:
             raise ModelError(
-                f"compiled scorer format {data['format_version']} is newer than this release "
-                f"reads ({FORMAT_VERSION}); upgrade export-readiness"
+                f"compiled scorer format {version} is newer than this release reads "
+                f"({FORMAT_VERSION}); upgrade export-readiness"
             )
-        tables = [FeatureTable.from_dict(t) for t in data["tables"]]
-        return cls(
-            list(data["features"]),
-            tables,
-            [PairTable.from_dict(p) for p in data["pairs"]],
-            float(data["intercept"]),
-        )
-
-    def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict()), encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: str | Path) -> CompiledScorer:
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        if version < 1:
+            _refuse("", f"'format_version' {version} is no format of this release (1 to "
+                    f"{FORMAT_VERSION})")  # fmt: skip
+        features = _field(data, "features", "")
+        if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
+            _refuse("", "'features' must be a list of names")
+        if len(set(features)) != len(features):
+            _refuse("", "'features' must not repeat a name")
+        documents = _field(data, "tables", "")
+        if not isinstance(documents, list) or len(documents) != len(features):
+            _refuse("", f"'tables' must be a list of one table per feature "
+                    f"({len(features)})")  # fmt: skip
+        tables = [FeatureTable.from_dict(t, f"table {j}") for j, t in enumerate(documents)]
+        for j, (table, name) in enumerate(zip(tables, features, strict=True)):
+            if table.name != name:
+                _refuse(f"table {j} ('{table.name}')", f"must be feature {j}, '{name}'")
+        pairs = _field(data, "pairs", "")
+        if not isinstance(pairs, list):
+            _refuse("", "'pairs' must be a list")
+        pair_tables, paired = [], {}
+        for k, document in enumerate(pairs):
+            pair = PairTable.from_dict(document, tables, f"pair {k}")
+            for j in (pair.first, pair.second):
+                if j in paired:
+                    _refuse(f"pair {k}", f"feature {j} ('{tables[j].name}') is already in pair "
+                            f"{paired[j]}; a feature belongs to one pair at most")  # fmt: skip
+                paired[j] = k
+            pair_tables.append(pair)
+        intercept = _number(data, "intercept", "")
+        return cls(list(features), tables, pair_tables, intercept)
 
     def _check(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
@@ -184,6 +248,75 @@ class CompiledScorer:
                 f"the scorer takes {len(self.tables)} features, got an array of shape {X.shape}"
             )
         return X
+
+
+def _refuse(where: str, problem: str) -> NoReturn:
+    raise ModelError(
+        f"compiled scorer{' ' + where if where else ''}: {problem}; the scorer is damaged or "
+        "forged: restore the model's files or retrain it"
+    )
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def _object(data: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        _refuse(where, f"must be an object, not {_shown(data)}")
+    return data
+
+
+def _field(data: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in data:
+        _refuse(where, f"'{key}' is missing")
+    return data[key]
+
+
+def _text(data: Mapping[str, Any], key: str, where: str) -> str:
+    value = _field(data, key, where)
+    if not isinstance(value, str) or not value:
+        _refuse(where, f"'{key}' must be a name, not {_shown(value)}")
+    return value
+
+
+def _index(data: Mapping[str, Any], key: str, size: int | None, where: str) -> int:
+    """A whole number (not a bool, not 1.0), below ``size`` when given."""
+    value = _field(data, key, where)
+    if isinstance(value, bool) or not isinstance(value, int):
+        _refuse(where, f"'{key}' must be a whole number, not {_shown(value)}")
+    if size is not None and not 0 <= value < size:
+        _refuse(where, f"'{key}' must be a feature index from 0 to {size - 1}, not {value}")
+    return value
+
+
+def _finite(value: Any) -> bool:
+    """A JSON number (int or float, not a bool) that is a finite float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond any float
+        return False
+
+
+def _number(data: Mapping[str, Any], key: str, where: str) -> float:
+    value = _field(data, key, where)
+    if not _finite(value):
+        _refuse(where, f"'{key}' must be a finite number, not {_shown(value)}")
+    return float(value)
+
+
+def _numbers(value: Any, label: str, where: str, length: int | None = None) -> np.ndarray:
+    """A list of finite numbers as a float array; ``label`` names it in a refusal."""
+    if not isinstance(value, list) or (length is not None and len(value) != length):
+        count = "" if length is None else f"{length} "
+        _refuse(where, f"{label} must be a list of {count}numbers, not {_shown(value)}")
+    for i, item in enumerate(value):
+        if not _finite(item):
+            _refuse(where, f"{label} must hold finite numbers only, found {_shown(item)} at {i}")
+    return np.asarray(value, dtype=np.float64)
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
