@@ -32,8 +32,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import scipy  # noqa: E402
 
-from scoring.batch import ScoringModel  # noqa: E402
 from scoring.contract import load_contract  # noqa: E402
+from scoring.model import ScoringModel  # noqa: E402
 from scoring.planning import (  # noqa: E402
     CANDIDATE_COLUMNS,
     POLICIES,

@@ -67,8 +67,8 @@ def run_one(path: Path, baseline: bool) -> dict:
         import pandas as pd
     else:
         from scoring.contract import load_contract
+        from scoring.pipeline import iter_validated
         from scoring.reading import open_table
-        from scoring.validation import iter_validated
 
         contract = load_contract()
     floor = peak_rss_mb()  # interpreter + imports

@@ -52,7 +52,8 @@ def run_one(path: Path, mode: str, registry: Path, reference: str) -> dict:
     import numpy as np
     import pandas as pd
 
-    from scoring.batch import ScoringModel, score_file
+    from scoring.batch import score_file
+    from scoring.model import ScoringModel
     from scoring.registry import load_model
 
     loaded = load_model(registry, reference)

@@ -19,31 +19,20 @@ import numpy as np
 import pandas as pd
 
 from scoring.compiled import sigmoid
+from scoring.contract import TIERS
 from scoring.drift import DriftMonitor
-from scoring.errors import ContractError
-from scoring.evaluation import evaluate_predictions
-from scoring.explain import Explainer
-from scoring.features import FeatureBuilder
-from scoring.reading import open_table
-from scoring.registry import LoadedModel
-from scoring.validation import (
-    REJECT_COLUMNS,
-    ChunkResult,
-    ValidationReport,
-    iter_validated,
-    reject_table,
-)
+from scoring.headers import HeaderMap
+from scoring.model import ScoringModel, tiers_of
+from scoring.pipeline import ChunkPipeline, open_source
+from scoring.validation import REJECT_COLUMNS, ChunkResult, ValidationReport, reject_table
 from scoring.writing import TableWriter, write_json
 
 __all__ = [
     "SCORE_COLUMNS",
     "ScoreSummary",
-    "ScoringModel",
-    "evaluate_file",
     "score_chunk",
     "score_file",
     "score_frame",
-    "tiers_of",
     "write_scores",
 ]
 
@@ -63,40 +52,8 @@ SCORE_COLUMNS = [
 ]
 Progress = Callable[[int], None]
 Extra = Callable[[pd.DataFrame, pd.DataFrame, np.ndarray], pd.DataFrame]
-
-
-class ScoringModel:
-    """What scoring needs from a loaded model: features, tables, explainer, tiers, drift.
-
-    Built from a verified :class:`~scoring.registry.LoadedModel`; holds no pickle.
-    """
-
-    def __init__(self, loaded: LoadedModel) -> None:
-        self.loaded = loaded
-        self.contract = loaded.contract
-        config = loaded.manifest["features"]
-        self.builder = FeatureBuilder(
-            features=config["features"],
-            categories=config["categories"],
-            reference_year=config["reference_year"],
-        )
-        empty = pd.DataFrame({c.name: pd.Series(dtype=object) for c in self.contract.columns})
-        self.builder.fit(empty)
-        self.scorer = loaded.scorer
-        self.explainer = Explainer(self.scorer, loaded.manifest["reference"]["explainer"])
-        self.tiers = {k: float(v) for k, v in loaded.manifest["tiers"].items()}
-        self.drift_reference = loaded.manifest["reference"]["drift"]
-
-    def features(self, valid: pd.DataFrame) -> np.ndarray:
-        return self.builder.transform(valid)
-
-
-def tiers_of(probability: np.ndarray, cutoffs: dict[str, float]) -> np.ndarray:
-    """Tier letter per probability: A at or above cut-off A, ..., D below C."""
-    tiers = np.full(len(probability), "D", dtype=object)
-    for tier in ("C", "B", "A"):
-        tiers[probability >= cutoffs[tier]] = tier
-    return tiers
+Piece = tuple[ChunkResult, pd.DataFrame, np.ndarray]
+Engine = Callable[[ChunkPipeline, int, str | None], Iterable[Piece]]
 
 
 def score_frame(
@@ -135,17 +92,18 @@ def score_frame(
     }
     frame = pd.DataFrame(out)
     if lang is not None:
-        names = {t: model.contract.tier_label(t, lang) for t in ("A", "B", "C", "D")}
+        names = {t: model.contract.tier_label(t, lang) for t in TIERS}
         frame.insert(4, "tier_name", pd.Series(tiers).map(names).to_numpy())
     return frame
 
 
 @dataclass
 class ScoreSummary:
-    """Counts, tiers, unknown categories and drift of one scoring run."""
+    """Counts, tiers, unknown categories, drift and column coverage of one scoring run."""
 
     model: str
     source: str
+    header_row: int = 1  # the spreadsheet row the headers were found on
     rows_read: int = 0
     rows_scored: int = 0
     rows_rejected: int = 0
@@ -156,20 +114,41 @@ class ScoreSummary:
     mean_probability: float = float("nan")
     started: str = ""
     seconds: float = 0.0
+    #: Coverage: the header that fed each column, the optional columns the model uses that the
+    #: file lacks, headers that fed no column, row-counter headers, and the units headers gave.
+    columns_found: dict[str, str] = field(default_factory=dict)
+    columns_absent: list[str] = field(default_factory=list)
+    headers_unmatched: list[str] = field(default_factory=list)
+    headers_row_counters: list[str] = field(default_factory=list)
+    column_units: dict[str, str] = field(default_factory=dict)
+
+    def add_coverage(self, headers: HeaderMap) -> None:
+        """Record how the file's headers fed the contract (:func:`scoring.headers.map_headers`)."""
+        self.columns_found = dict(headers.columns)
+        self.columns_absent = list(headers.absent)
+        self.headers_unmatched = list(headers.unmatched)
+        self.headers_row_counters = list(headers.row_counters)
+        self.column_units = {name: unit.unit for name, unit in headers.units.items()}
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,
             "source": self.source,
+            "header_row": self.header_row,
             "rows_read": self.rows_read,
             "rows_scored": self.rows_scored,
             "rows_rejected": self.rows_rejected,
-            "tiers": {t: int(self.tiers.get(t, 0)) for t in ("A", "B", "C", "D")},
+            "tiers": {t: int(self.tiers.get(t, 0)) for t in TIERS},
             "mean_probability": self.mean_probability,
             "unknown_categories": {k: dict(v) for k, v in self.unknown_categories.items()},
             "most_common_problems": dict(self.problems.most_common(10)),
             "drift": self.drift,
             "drift_shifted": [d["feature"] for d in self.drift if d["verdict"] == "shifted"],
+            "columns_found": dict(self.columns_found),
+            "columns_absent": list(self.columns_absent),
+            "headers_unmatched": list(self.headers_unmatched),
+            "headers_row_counters": list(self.headers_row_counters),
+            "column_units": dict(self.column_units),
             "started": self.started,
             "seconds": round(self.seconds, 3),
         }
@@ -187,18 +166,27 @@ def score_file(
     lang: str | None = None,
     encoding: str | None = None,
     sheet: str | int | None = None,
+    header_row: int | None = None,
     progress: Progress | None = None,
     extra: Extra | None = None,
+    engine: Engine | None = None,
 ) -> ScoreSummary:
     """Score a whole file, chunk by chunk, into ``out`` (and ``rejects``, ``summary``).
 
     ``extra(valid, scored, X)`` may add columns to each scored chunk (e.g. the next step).
-    Nothing is written unless the whole file is processed.
+    ``header_row`` (1-based) forces the header row, else it is found. ``engine(pipeline,
+    chunk_size, lang)`` yields the scored pieces in file order (the Dask engine's); by default
+    they are scored here. Nothing is written unless the whole file is processed.
     """
-    source = open_table(path, encoding=encoding, sheet=sheet)
-    keep = list(keep_columns) or None
-    chunks = iter_validated(source, model.contract, chunk_size=chunk_size, keep=keep)
-    pieces = ((chunk, *score_chunk(chunk, model, lang, keep_columns)) for chunk in chunks)
+    source = open_source(
+        path, model.contract, encoding=encoding, sheet=sheet, header_row=header_row
+    )
+    pipeline = ChunkPipeline(source, model.contract, keep=keep_columns)
+    if engine is None:
+        chunks = pipeline.chunks(chunk_size)
+        pieces = ((chunk, *score_chunk(chunk, model, lang, keep_columns)) for chunk in chunks)
+    else:
+        pieces = engine(pipeline, chunk_size, lang)
     return write_scores(
         pieces,
         model,
@@ -209,6 +197,8 @@ def score_file(
         keep_columns=keep_columns,
         progress=progress,
         extra=extra,
+        headers=pipeline.headers,
+        header_row=source.header_row,
     )
 
 
@@ -223,15 +213,20 @@ def write_scores(
     keep_columns: Sequence[str] = (),
     progress: Progress | None = None,
     extra: Extra | None = None,
+    headers: HeaderMap | None = None,
+    header_row: int = 1,
 ) -> ScoreSummary:
     """Write scored chunks ``(validated chunk, scored rows, feature matrix)`` in order.
 
     Shared by the local and the Dask engines: the outputs, the summary and the drift are built
-    here, so both engines write the same files.
+    here, so both engines write the same files. ``headers`` (the file's header map) puts the
+    column coverage in the summary.
     """
     started = dt.datetime.now(dt.UTC)
-    result = ScoreSummary(model=model.loaded.reference, source=source)
+    result = ScoreSummary(model=model.loaded.reference, source=source, header_row=header_row)
     result.started = started.isoformat(timespec="seconds")
+    if headers is not None:
+        result.add_coverage(headers)
     drift = DriftMonitor(model.drift_reference, list(model.scorer.features))
     probability_sum = 0.0
     checked = ValidationReport()  # problems and unknown categories, counted as `validate` does
@@ -264,35 +259,6 @@ def write_scores(
     if summary is not None:
         write_json(result.to_dict(), summary)
     return result
-
-
-def evaluate_file(
-    path: str | Path,
-    loaded: LoadedModel,
-    *,
-    truth: str | Path | None = None,
-    encoding: str | None = None,
-    sheet: str | int | None = None,
-) -> dict[str, Any]:
-    """Holdout-style metrics of a saved model on a labelled file, scored from its tables."""
-    from scoring.training import align_truth, read_labelled, read_truth
-
-    model = ScoringModel(loaded)
-    frame, report = read_labelled(path, model.contract, encoding=encoding, sheet=sheet)
-    y = frame[model.contract.model.label].to_numpy(dtype=int)
-    if len(np.unique(y)) < 2:
-        raise ContractError(f"{Path(path).name} has a single outcome; metrics need both")
-    X = model.features(frame)
-    probability = model.scorer.probability(X)
-    groups = {n: frame[n].astype(str).to_numpy() for n in ("sector", "province") if n in frame}
-    p_true = None
-    if truth is not None:
-        p_true = align_truth(read_truth(truth), frame[model.contract.id_column.name])
-    metrics = evaluate_predictions(
-        y, probability, cutoffs=model.tiers, groups=groups, p_true=p_true
-    )
-    metrics["rows_rejected"] = report.rows_rejected
-    return metrics
 
 
 def score_chunk(

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from scoring.errors import ContractError
-from scoring.text import fold_text
+from scoring.text import fold_text, format_number
+from scoring.units import UnitTable, unit_table_from_dict
 
 __all__ = [
     "COLUMN_TYPES",
@@ -29,15 +33,19 @@ __all__ = [
     "contract_from_dict",
     "default_contract_path",
     "load_contract",
+    "this_year",
 ]
 
 COLUMN_TYPES = ("id", "text", "int", "number", "rate", "yesno", "category", "year", "label")
 _NUMERIC_TYPES = ("int", "number", "rate", "year")
 _COLUMN_KEYS = {
     "name", "fa", "aliases", "type", "required", "unique", "min", "max", "min_exclusive",
-    "max_exclusive", "vocabulary", "jalali_min", "jalali_max", "cap", "training_only",
+    "max_exclusive", "vocabulary", "jalali_min", "jalali_max", "cap", "training_only", "unit",
 }  # fmt: skip
+#: Tier letters, best first; every tier but the last has a lower cut-off on the probability.
 TIERS = ("A", "B", "C", "D")
+_DEFAULT_CUTOFFS = (0.5, 0.3, 0.15)
+_LABEL_LANGUAGES = ("en", "fa")
 
 
 @dataclass(frozen=True)
@@ -59,10 +67,47 @@ class Column:
     jalali_max: float | None = None
     cap: str | None = None
     training_only: bool = False
+    #: The unit values are in: a spelling of ``[units]``, or ``"own"`` (set by the file).
+    unit: str | None = None
 
     @property
     def is_numeric(self) -> bool:
         return self.type in _NUMERIC_TYPES
+
+    def range_violations(self, numbers: np.ndarray) -> list[tuple[np.ndarray, str]]:
+        """The range rules some of ``numbers`` break, as ``(mask, rule)`` pairs.
+
+        Parameters
+        ----------
+        numbers
+            The column's values as floats; NaN (missing) breaks no rule.
+
+        Returns
+        -------
+        list of (numpy.ndarray, str)
+            For each rule broken by at least one value, in the order minimum, exclusive minimum,
+            maximum, exclusive maximum: the mask of the values breaking it and what the rule
+            says (``"is below the minimum 1"``, ``"must be greater than 0"``, ...).
+        """
+        rules = (
+            (self.min, np.less, "is below the minimum"),
+            (self.min_exclusive, np.less_equal, "must be greater than"),
+            (self.max, np.greater, "is above the maximum"),
+            (self.max_exclusive, np.greater_equal, "must be less than"),
+        )
+        broken = []
+        with np.errstate(invalid="ignore"):
+            for bound, breaks, rule in rules:
+                if bound is not None:
+                    mask = breaks(numbers, bound)
+                    if mask.any():
+                        broken.append((mask, f"{rule} {format_number(bound)}"))
+        return broken
+
+    def range_violation(self, value: float) -> str:
+        """The first range rule ``value`` breaks, worded as :meth:`range_violations` does, or ''."""
+        broken = self.range_violations(np.array([value], dtype=np.float64))
+        return broken[0][1] if broken else ""
 
 
 @dataclass(frozen=True)
@@ -121,6 +166,14 @@ class Contract:
     dimensions: Mapping[str, tuple[str, ...]]
     reasons: Mapping[str, Mapping[str, Reason]]
     source: Mapping[str, Any] = field(repr=False, compare=False)
+    #: Names of features and columns as people read them, per language (``[feature_labels]``);
+    #: contracts stored with older models have none.
+    feature_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: Folded words that mark a totals or subtotals row when they fill a whole id or name cell
+    #: (``[totals]``; the packaged list for contracts stored without one).
+    totals: frozenset[str] = frozenset()
+    #: Known units (``[units]``; the packaged table for contracts stored without one).
+    units: UnitTable = field(default_factory=UnitTable)
 
     def column(self, name: str) -> Column:
         for column in self.columns:
@@ -135,6 +188,11 @@ class Contract:
     @property
     def id_column(self) -> Column:
         return next(c for c in self.columns if c.type == "id")
+
+    @property
+    def totals_columns(self) -> tuple[Column, ...]:
+        """The columns whose cell marks a totals row: the id and the free-text (name) columns."""
+        return tuple(c for c in self.columns if c.type in ("id", "text"))
 
     @property
     def label_column(self) -> Column:
@@ -155,6 +213,19 @@ class Contract:
 
     def tier_label(self, tier: str, lang: str = "en") -> str:
         return self.tier_labels.get(tier, {}).get(lang, tier)
+
+    def feature_label(self, name: str, lang: str = "en") -> str:
+        """How people read a model feature's or a column's name, in ``lang`` (``en``/``fa``).
+
+        Its ``[feature_labels]`` entry; else, in Persian, its column's Persian header; else the
+        name with spaces for underscores.
+        """
+        label = self.feature_labels.get(name, {}).get(lang)
+        if label:
+            return label
+        if lang == "fa" and name in self.names and self.column(name).fa:
+            return self.column(name).fa
+        return name.replace("_", " ")
 
     def to_dict(self) -> dict[str, Any]:
         """The contract as the TOML document it came from (stored with a trained model)."""
@@ -205,6 +276,7 @@ def contract_from_dict(document: Mapping[str, Any], *, origin: str = "contract")
             )
         if column.cap is not None and column.cap not in names:
             raise ContractError(f"{origin}: column '{column.name}' caps at unknown '{column.cap}'")
+    columns, units = _with_units(columns, document.get("units"), origin)
     yesno = document.get("yesno", {})
     yes = frozenset(fold_text(str(w)) for w in _words(yesno.get("yes", [])))
     no = frozenset(fold_text(str(w)) for w in _words(yesno.get("no", [])))
@@ -212,7 +284,7 @@ def contract_from_dict(document: Mapping[str, Any], *, origin: str = "contract")
         raise ContractError(f"{origin}: words are both yes and no: {sorted(yes & no)}")
     tiers_raw = dict(document.get("tiers", {}))
     tier_labels = tiers_raw.pop("label", {})
-    tiers = {t: tiers_raw.get(t, d) for t, d in zip("ABC", (0.5, 0.3, 0.15), strict=True)}
+    tiers = {t: tiers_raw.get(t, d) for t, d in zip(TIERS[:-1], _DEFAULT_CUTOFFS, strict=True)}
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in tiers.values()):
         raise ContractError(f"{origin}: tier cut-offs A, B, C must be numbers, got {tiers}")
     tiers = {t: float(v) for t, v in tiers.items()}
@@ -238,6 +310,9 @@ def contract_from_dict(document: Mapping[str, Any], *, origin: str = "contract")
         dimensions=dimensions,
         reasons=reasons,
         source=dict(document),
+        feature_labels=_parse_feature_labels(document.get("feature_labels"), origin),
+        totals=_parse_totals(document.get("totals"), origin),
+        units=units,
     )
 
 
@@ -269,7 +344,39 @@ def _parse_column(raw: Mapping[str, Any], origin: str) -> Column:
         ):
             raise ContractError(f"{origin}: column '{name}' {key} must be a number")
     values["aliases"] = tuple(str(a) for a in _words(values.get("aliases", ())))
+    if "unit" in values and not isinstance(values["unit"], str):
+        raise ContractError(f"{origin}: column '{name}' unit must be a text")
     return Column(**values)
+
+
+def _with_units(
+    columns: tuple[Column, ...], raw: Any, origin: str
+) -> tuple[tuple[Column, ...], UnitTable]:
+    """The ``[units]`` table, and every column's unit checked against it.
+
+    A contract stored without ``[units]`` (by an older version) reads units as the packaged
+    contract does: its table, and the packaged unit of each column of the same name and type.
+    """
+    if raw is None:
+        table, packaged = _packaged_units()
+        columns = tuple(
+            replace(c, unit=packaged.get((c.name, c.type))) if c.unit is None else c
+            for c in columns
+        )
+    else:
+        table = unit_table_from_dict(raw, origin)
+    for column in columns:
+        if column.unit is not None:
+            table.check_column(column.name, column.unit, column.type, origin)
+    return columns, table
+
+
+@functools.cache
+def _packaged_units() -> tuple[UnitTable, dict[tuple[str, str], str]]:
+    document = tomllib.loads(default_contract_path().read_text(encoding="utf-8"))
+    table = unit_table_from_dict(document["units"], str(default_contract_path()))
+    units = {(c["name"], c["type"]): c["unit"] for c in document["column"] if "unit" in c}
+    return table, units
 
 
 def _parse_vocabulary(name: str, raw: Mapping[str, Any]) -> Vocabulary:
@@ -302,6 +409,44 @@ def _parse_model(raw: Mapping[str, Any], columns: list[str], origin: str) -> Mod
     if label not in columns:
         raise ContractError(f"{origin}: model label '{label}' is not a column")
     return ModelSpec(features, categorical, pairs, monotonic, label)
+
+
+def _parse_feature_labels(raw: Any, origin: str) -> dict[str, dict[str, str]]:
+    """``[feature_labels]``: each name to a table of texts keyed by language (``en``, ``fa``);
+    the packaged contract's labels when there is no ``[feature_labels]`` (older models)."""
+    if raw is None:
+        return _parse_feature_labels(_packaged_document()["feature_labels"], "packaged contract")
+    labels: dict[str, dict[str, str]] = {}
+    for name, texts in dict(raw).items():
+        if not isinstance(texts, Mapping) or not all(
+            lang in _LABEL_LANGUAGES and isinstance(text, str) for lang, text in texts.items()
+        ):
+            raise ContractError(
+                f"{origin}: feature_labels.{name} must be a table of texts keyed by "
+                f"{' or '.join(_LABEL_LANGUAGES)}, got {texts!r}"
+            )
+        labels[str(name)] = dict(texts)
+    return labels
+
+
+def _parse_totals(raw: Any, origin: str) -> frozenset[str]:
+    """``[totals] words``, folded; the packaged contract's words when there is no ``[totals]``."""
+    if raw is None:
+        return _packaged_totals()
+    words = raw.get("words") if isinstance(raw, Mapping) else None
+    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+        raise ContractError(f"{origin}: [totals] words must be a list of words, got {raw!r}")
+    return frozenset(fold_text(w) for w in words)
+
+
+def _packaged_totals() -> frozenset[str]:
+    return _parse_totals(_packaged_document()["totals"], str(default_contract_path()))
+
+
+@functools.cache
+def _packaged_document() -> dict[str, Any]:
+    """The packaged contract as parsed TOML (for sections older stored contracts lack)."""
+    return tomllib.loads(default_contract_path().read_text(encoding="utf-8"))
 
 
 def _words(value: Any) -> list[Any]:

@@ -19,23 +19,23 @@ On one 2-core machine this brings no speed-up over the local engine; it is for c
 from __future__ import annotations
 
 import collections
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
-from scoring.batch import ScoreSummary, ScoringModel, score_chunk, write_scores
+from scoring.batch import ScoreSummary, score_chunk, score_file
 from scoring.compiled import CompiledScorer
 from scoring.contract import contract_from_dict
 from scoring.errors import ReadinessError
-from scoring.normalize import map_headers, normalize_chunk
-from scoring.reading import open_table
+from scoring.headers import HeaderMap
+from scoring.manifest import Manifest
+from scoring.model import ScoringModel
+from scoring.pipeline import ChunkPipeline, RawChunk, validate_raw_chunk
 from scoring.registry import LoadedModel
-from scoring.validation import ChunkResult, Validator, attach_bad_rows, passthrough_columns
+from scoring.validation import ChunkResult, Validator
 
 __all__ = ["score_file_dask", "start_client"]
 
@@ -54,16 +54,20 @@ def start_client(scheduler: str | None = None, *, n_workers: int = 2) -> Any:
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - depends on the installed extras
         raise ReadinessError(
-            "--engine dask needs the distributed extra: pip install 'export-readiness[distributed]'"
+            "the Dask engine needs the distributed extra: "
+            "pip install 'export-readiness[distributed]'"
         ) from None
     if scheduler:
         try:
             return Client(scheduler, timeout="10s")
         except OSError as exc:
             raise ReadinessError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-    os.environ["OMP_NUM_THREADS"] = "1"  # inherited by the worker processes
     cluster = LocalCluster(
-        n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # no fixed port to collide with another cluster
+        env={"OMP_NUM_THREADS": "1"},  # one OpenMP thread per worker: no oversubscription
     )
     return Client(cluster)
 
@@ -82,6 +86,7 @@ def score_file_dask(
     lang: str | None = None,
     encoding: str | None = None,
     sheet: str | int | None = None,
+    header_row: int | None = None,
     extra: Any = None,
     progress: Any = None,
 ) -> ScoreSummary:
@@ -89,17 +94,23 @@ def score_file_dask(
     own_client = client is None
     client = start_client(scheduler) if own_client else client
     try:
-        pieces = _pieces(client, path, model, chunk_size, list(keep_columns), lang, encoding, sheet)
-        return write_scores(
-            pieces,
+        return score_file(
+            path,
             model,
             out,
-            source=str(path),
             rejects=rejects,
             summary=summary,
+            chunk_size=chunk_size,
             keep_columns=keep_columns,
+            lang=lang,
+            encoding=encoding,
+            sheet=sheet,
+            header_row=header_row,
             progress=progress,
             extra=extra,
+            engine=lambda pipeline, size, language: _pieces(
+                client, pipeline, model, size, language
+            ),
         )
     finally:
         if own_client:
@@ -111,77 +122,53 @@ def score_file_dask(
 
 def _pieces(
     client: Any,
-    path: str | Path,
+    pipeline: ChunkPipeline,
     model: ScoringModel,
     chunk_size: int,
-    keep: list[str],
     lang: str | None,
-    encoding: str | None,
-    sheet: str | int | None,
 ) -> Iterator[tuple[ChunkResult, pd.DataFrame, np.ndarray]]:
-    source = open_table(path, encoding=encoding, sheet=sheet)
-    contract = model.contract
-    headers = map_headers(source.headers, contract, source=source.path.name)
+    keep = pipeline.keep
     loaded = model.loaded
-    payload = {"manifest": loaded.manifest, "scorer": loaded.scorer.to_dict(),
+    payload = {"manifest": loaded.manifest.to_dict(), "scorer": loaded.scorer.to_dict(),
                "name": loaded.name, "version": loaded.version}  # fmt: skip
     [model_future] = client.scatter([payload], broadcast=True)
-    duplicates = Validator(contract)
+    duplicates = pipeline.validator()  # repeated ids, checked here in file order
     workers = max(len(client.scheduler_info().get("workers", {})), 1)
     pending: collections.deque = collections.deque()
-    reported_bad = 0
 
-    def finish(future: Any, rows: np.ndarray) -> tuple[ChunkResult, pd.DataFrame, np.ndarray]:
-        nonlocal reported_bad
-        chunk, scored, X, ids = future.result()
-        chunk, scored, X = _reject_repeats(duplicates, chunk, scored, X, ids, rows)
-        last_row = int(rows[-1]) if len(rows) else 0
-        new_bad = [b for b in source.bad_rows[reported_bad:] if b.row <= last_row]
-        reported_bad += len(new_bad)
-        if new_bad:
-            chunk = attach_bad_rows(chunk, new_bad, source, contract)
-        return chunk, scored, X
+    def finish(future: Any) -> tuple[ChunkResult, pd.DataFrame, np.ndarray]:
+        chunk, scored, X = future.result()
+        chunk, scored, X = _reject_repeats(duplicates, chunk, scored, X)
+        return pipeline.with_bad_rows(chunk), scored, X
 
-    for first_row, table in source.chunks(chunk_size):
-        rows = source.row_numbers(first_row, table.num_rows)
+    for raw in pipeline.raw_chunks(chunk_size):
         future = client.submit(
-            _score_raw_chunk, table, rows, headers, model_future, lang, keep, pure=False
+            _score_raw_chunk, raw, pipeline.headers, model_future, lang, keep, pure=False
         )
-        pending.append((future, rows))
+        pending.append(future)
         if len(pending) >= IN_FLIGHT_PER_WORKER * workers:
-            yield finish(*pending.popleft())
+            yield finish(pending.popleft())
     while pending:
-        yield finish(*pending.popleft())
-    rest = source.bad_rows[reported_bad:]
-    if rest:
-        empty = pa.table({h: pa.array([], pa.string()) for h in source.headers})
-        normalized = normalize_chunk(empty, headers, contract)
-        chunk = duplicates.validate(normalized, np.empty(0, dtype=np.int64))
-        chunk = attach_bad_rows(chunk, rest, source, contract)
-        yield (
-            chunk,
-            _empty_scores(chunk, model, lang, keep),
-            np.empty((0, len(model.scorer.features))),
-        )
+        yield finish(pending.popleft())
+    tail = pipeline.remaining_bad_rows(duplicates)
+    if tail is not None:
+        scored, X = score_chunk(tail, model, lang, keep)
+        yield tail, scored, X
 
 
 def _score_raw_chunk(
-    table: pa.Table,
-    rows: np.ndarray,
-    headers: dict[str, str],
+    raw: RawChunk,
+    headers: HeaderMap,
     payload: dict[str, Any],
     lang: str | None,
     keep: list[str],
-) -> tuple[ChunkResult, pd.DataFrame, np.ndarray, pd.Series]:
+) -> tuple[ChunkResult, pd.DataFrame, np.ndarray]:
     """On a worker: normalise, validate (all but repeated ids), score."""
     model = _worker_model(payload)
-    normalized = normalize_chunk(table, headers, model.contract)
-    chunk = Validator(model.contract, check_duplicates=False).validate(normalized, rows)
-    if keep:
-        chunk.passthrough = passthrough_columns(table, keep, headers, chunk, rows)
+    validator = Validator(model.contract, check_duplicates=False)
+    chunk = validate_raw_chunk(raw, headers, validator, keep)
     scored, X = score_chunk(chunk, model, lang, keep)
-    ids = normalized.frame[model.contract.id_column.name]
-    return chunk, scored, X, ids
+    return chunk, scored, X
 
 
 _MODELS: dict[tuple[str, str], ScoringModel] = {}
@@ -198,12 +185,13 @@ def _worker_model(payload: dict[str, Any]) -> ScoringModel:
 def _build_model(
     name: str, version: str, manifest: dict[str, Any], payload: dict[str, Any]
 ) -> ScoringModel:
+    typed = Manifest.from_dict(manifest, where=f"model {name}@{version}")
     loaded = LoadedModel(
         name=name,
         version=version,
         path=Path("."),
-        manifest=manifest,
-        contract=contract_from_dict(manifest["contract"], origin=f"{name}@{version}"),
+        manifest=typed,
+        contract=contract_from_dict(typed.contract, origin=f"{name}@{version}"),
         scorer=CompiledScorer.from_dict(payload["scorer"]),
         warnings=[],
     )
@@ -211,15 +199,11 @@ def _build_model(
 
 
 def _reject_repeats(
-    validator: Validator,
-    chunk: ChunkResult,
-    scored: pd.DataFrame,
-    X: np.ndarray,
-    ids: pd.Series,
-    rows: np.ndarray,
+    validator: Validator, chunk: ChunkResult, scored: pd.DataFrame, X: np.ndarray
 ) -> tuple[ChunkResult, pd.DataFrame, np.ndarray]:
     """Apply the file-order id check the workers could not do; same messages as local."""
-    found = validator.repeated_ids(ids, rows)
+    rows = chunk.rows
+    found = validator.repeated_ids(chunk.ids, rows)
     if found is None:
         return chunk, scored, X
     _, lines = found
@@ -273,10 +257,3 @@ class _InlineClient:
 
     def close(self) -> None:
         return None
-
-
-def _empty_scores(
-    chunk: ChunkResult, model: ScoringModel, lang: str | None, keep: list[str]
-) -> pd.DataFrame:
-    scored, _ = score_chunk(chunk, model, lang, keep)
-    return scored

@@ -15,19 +15,33 @@ feature of the dimension, 100 the best.
 
 **Sector percentile.** Where the probability stands among the training cooperatives of the same
 sector (the training reference, so it does not move with the batch).
+
+**Feature shapes.** Each table as a curve or bars to draw (:func:`feature_contributions`), each
+declared pair as its joint table (:func:`pair_contributions`), and how much a feature's
+contribution varies over the training cooperatives (:func:`contribution_spread`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from scoring.compiled import CompiledScorer
+from scoring.compiled import CompiledScorer, FeatureTable
 from scoring.contract import Contract
 
-__all__ = ["Explainer", "build_explainer"]
+__all__ = [
+    "Explainer",
+    "build_explainer",
+    "cell_keys",
+    "contribution_spread",
+    "feature_contributions",
+    "feature_kind",
+    "numeric_view",
+    "pair_contributions",
+]
 
 _EPS = 1e-9
 _SIDES = ("low", "high", "missing")
@@ -193,3 +207,215 @@ class Explainer:
             quantiles = np.asarray(percentiles.get(key, percentiles["all"]))
             out[mask] = np.interp(probability[mask], quantiles, levels)
         return out
+
+
+# --------------------------------------------------------------------------------------------
+# Feature shapes: the tables as they are drawn
+
+
+def feature_contributions(
+    scorer: CompiledScorer,
+    contract: Contract,
+    *,
+    categories: Mapping[str, Sequence[str]],
+    drift_reference: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """Each feature's contribution table, ready to draw, the most varying first.
+
+    Parameters
+    ----------
+    scorer
+        The compiled tables.
+    contract
+        The model's contract: which features are yes/no, and their monotone constraints.
+    categories
+        The category keys of each categorical feature, by code (a manifest's
+        ``features.categories``).
+    drift_reference
+        The training deciles and shares of each feature (a manifest's ``reference.drift``).
+
+    Returns
+    -------
+    list of dict
+        Per feature: ``name``, ``kind`` (:func:`feature_kind`), ``monotonic`` (1, -1 or 0),
+        ``partner`` (the other feature of its declared pair, or None), ``spread``
+        (:func:`contribution_spread`), ``missing`` (the contribution of a missing value),
+        ``used``; then ``keys`` and ``values`` per category, ``values`` (no, yes) for yes/no,
+        or the :func:`numeric_view` of a number.
+    """
+    partners: dict[str, str] = {}
+    for pair in scorer.pairs:
+        first, second = scorer.tables[pair.first].name, scorer.tables[pair.second].name
+        partners[first], partners[second] = second, first
+    out = []
+    for table in scorer.tables:
+        reference = drift_reference.get(table.name)
+        item: dict[str, Any] = {
+            "name": table.name,
+            "kind": feature_kind(table, contract),
+            "monotonic": contract.model.monotonic.get(table.name, 0),
+            "partner": partners.get(table.name),
+            "spread": contribution_spread(table, reference),
+            "missing": float(table.missing),
+            "used": bool(len(table.edges)) or float(np.ptp(table.cells())) > 0,
+        }
+        if item["kind"] == "categorical":
+            item["keys"] = _category_keys(table, categories)
+            item["values"] = table.values.tolist()
+        elif item["kind"] == "yesno":
+            cells = table.cells()[table.index(np.array([0.0, 1.0, np.nan]))]
+            item["values"] = cells[:2].tolist()
+        else:
+            item.update(numeric_view(table, reference))
+        out.append(item)
+    return sorted(out, key=lambda item: -item["spread"])
+
+
+def feature_kind(table: FeatureTable, contract: Contract) -> str:
+    """``"categorical"``, ``"yesno"`` (a yes/no column of the contract) or ``"numeric"``."""
+    if table.kind == "categorical":
+        return "categorical"
+    if table.name in contract.names and contract.column(table.name).type == "yesno":
+        return "yesno"
+    return "numeric"
+
+
+def contribution_spread(table: FeatureTable, reference: Mapping[str, Any] | None) -> float:
+    """Standard deviation of the feature's contribution over the training population.
+
+    Approximated from the drift reference (training deciles and their shares): exact for
+    categories, one representative value per decile bin for numbers. Without a reference, the
+    standard deviation over the table's cells.
+    """
+    if reference is None:
+        return float(np.std(table.cells()))
+    shares = np.asarray(reference["expected"], float)
+    if table.kind == "categorical" or reference.get("categories") is not None:
+        cells = table.cells()
+        values = np.append(cells[:-1][: len(shares) - 1], cells[-1])
+        if len(values) != len(shares):
+            return float(np.std(cells))
+    else:
+        edges = np.asarray(reference["edges"], float)
+        if not len(edges):
+            points = np.array([np.nan])
+            points = np.append(np.median(table.edges) if len(table.edges) else 0.0, points)
+        else:
+            middle = (edges[:-1] + edges[1:]) / 2
+            points = np.concatenate([[np.nextafter(edges[0], -np.inf)], middle, [edges[-1]]])
+            points = np.append(points, np.nan)
+        values = table.cells()[table.index(points)]
+        if len(values) != len(shares):
+            return float(np.std(table.cells()))
+    mean = float(shares @ values)
+    return float(np.sqrt(max(shares @ (values - mean) ** 2, 0.0)))
+
+
+def numeric_view(table: FeatureTable, reference: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Where to draw a numeric feature: around the middle 80% of training values.
+
+    Returns the table's ``edges`` and ``values``, the axis ``low`` and ``high``, whether it is
+    ``log``, the ``band`` of the middle 80% (or None) and the training ``deciles`` on the axis.
+    """
+    deciles = np.asarray(reference["edges"], float) if reference else np.empty(0)
+    edges = table.edges
+    known = np.concatenate([edges, deciles])
+    if not len(known):
+        return {
+            "edges": [],
+            "values": table.values.tolist(),
+            "low": 0.0,
+            "high": 1.0,
+            "log": False,
+            "band": None,
+            "deciles": [],
+        }
+    p10 = float(deciles[0]) if len(deciles) else float(known.min())
+    p90 = float(deciles[-1]) if len(deciles) else float(known.max())
+    median = float(np.median(deciles)) if len(deciles) else (p10 + p90) / 2
+    # A log axis for long right tails (sales, sales per employee), where a linear one would
+    # squeeze most cooperatives into its first tenth.
+    log = (
+        float(known.min()) > 0
+        and p10 > 0
+        and p90 / p10 >= 10
+        and (p90 - median) > 3 * (median - p10)
+    )
+    if log:
+        reach = (p90 / p10) ** 0.6
+        low, high = max(float(known.min()), p10 / reach), min(float(known.max()), p90 * reach)
+        low, high = low / 1.15, high * 1.15
+    else:
+        reach = 0.6 * (p90 - p10) if p90 > p10 else max(abs(p10), 1.0)
+        low, high = max(float(known.min()), p10 - reach), min(float(known.max()), p90 + reach)
+        pad = 0.06 * (high - low) if high > low else max(abs(low), 1.0) * 0.5
+        low, high = low - pad, high + pad
+        if float(known.min()) >= 0 and low < 0 <= float(known.min()):
+            low = min(0.0, float(known.min())) - pad * 0.3
+    band = (p10, p90) if len(deciles) >= 2 and p90 > p10 else None
+    return {
+        "edges": edges.tolist(),
+        "values": table.values.tolist(),
+        "low": low,
+        "high": high,
+        "log": log,
+        "band": band,
+        "deciles": [d for d in deciles.tolist() if low <= d <= high],
+    }
+
+
+def pair_contributions(
+    scorer: CompiledScorer, contract: Contract, *, categories: Mapping[str, Sequence[str]]
+) -> list[dict[str, Any]]:
+    """Each declared pair's joint contribution (main effects + interaction) per cell pair.
+
+    Returns, per pair: the ``first`` and ``second`` feature, the ``joint`` matrix (cells of
+    the first by cells of the second, missing last) and what each row and column holds
+    (``first_cells``, ``second_cells``: :func:`cell_keys`).
+    """
+    out = []
+    for pair in scorer.pairs:
+        first, second = scorer.tables[pair.first], scorer.tables[pair.second]
+        joint = first.cells()[:, None] + second.cells()[None, :] + pair.values
+        out.append(
+            {
+                "first": first.name,
+                "second": second.name,
+                "joint": joint,
+                "first_cells": cell_keys(first, contract, categories),
+                "second_cells": cell_keys(second, contract, categories),
+            }
+        )
+    return out
+
+
+def cell_keys(
+    table: FeatureTable, contract: Contract, categories: Mapping[str, Sequence[str]]
+) -> list[tuple[str, Any]]:
+    """What each cell of a table holds, as ``(kind, value)``, missing last.
+
+    Kinds: ``("category", key)``; ``("word", "no" | "yes" | "all_values" | "missing")``;
+    ``("le", edge)``, ``("between", (low, high))`` and ``("gt", edge)`` for intervals.
+    """
+    if table.kind == "categorical":
+        cells: list[tuple[str, Any]] = [("category", k) for k in _category_keys(table, categories)]
+    elif (
+        feature_kind(table, contract) == "yesno"
+        and len(table.edges) == 1
+        and 0 < table.edges[0] < 1
+    ):
+        cells = [("word", "no"), ("word", "yes")]
+    elif not len(table.edges):
+        cells = [("word", "all_values")]
+    else:
+        edges = table.edges.tolist()
+        cells = [("le", edges[0])]
+        cells += [("between", (a, b)) for a, b in itertools.pairwise(edges)]
+        cells.append(("gt", edges[-1]))
+    return [*cells, ("word", "missing")]
+
+
+def _category_keys(table: FeatureTable, categories: Mapping[str, Sequence[str]]) -> list[str]:
+    """The category key of each cell of a categorical table (its code when none is known)."""
+    keys = list(categories.get(table.name, range(len(table.values))))
+    return [str(k) for k in keys][: len(table.values)]

@@ -1,4 +1,4 @@
-"""Domain features as a scikit-learn transformer.
+"""Domain features: the numbers the model sees, computed from validated rows (numpy only).
 
 The model sees what an export officer would look at: how much of the installed capacity is used
 (and how much lies dormant), how much of the sales are exported, whether sales grow, sales per
@@ -8,15 +8,12 @@ stay missing (NaN): the model learns what a missing value means.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_array, check_is_fitted
 
-__all__ = ["DERIVED_FEATURES", "FeatureBuilder", "reference_point"]
+__all__ = ["DERIVED_FEATURES", "FeatureMatrix", "reference_point"]
 
 #: Derived features: name -> (the input columns it needs, what it means).
 DERIVED_FEATURES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -39,112 +36,41 @@ DERIVED_FEATURES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-class FeatureBuilder(TransformerMixin, BaseEstimator):
-    """Turn validated registry rows into the model's numeric feature matrix.
+class FeatureMatrix:
+    """Builds the feature matrix of validated rows: no scikit-learn, so scoring stays light.
 
     Parameters
     ----------
-    features : sequence of str or None
-        Output features, in order: names from :data:`DERIVED_FEATURES` or input columns. None
-        passes every input column through, then adds each derived feature whose inputs exist.
-    categories : mapping of str to sequence of str or None
-        For categorical input columns, their categories: values become their position in the list
-        (a float code), anything else NaN.
-    reference_year : int or None
-        The year ages are counted to; None uses the calendar year at fit time.
-
-    Attributes
-    ----------
-    feature_names_in_ : ndarray of str
-    n_features_in_ : int
-    reference_year_ : int
-    features_ : tuple of str
-        The output features.
+    features
+        Output features, in order: names from :data:`DERIVED_FEATURES` or input columns.
+    categories
+        For categorical input columns, their categories: values become their position in the
+        list (a float code), anything else NaN.
+    reference_year
+        The year ages are counted to.
     """
 
     def __init__(
         self,
-        features: Sequence[str] | None = None,
-        categories: Mapping[str, Sequence[str]] | None = None,
-        reference_year: int | None = None,
+        features: Sequence[str],
+        categories: Mapping[str, Sequence[str]] | None,
+        reference_year: int,
     ) -> None:
-        self.features = features
-        self.categories = categories
-        self.reference_year = reference_year
+        self.features = tuple(features)
+        self.categories = dict(categories or {})
+        self.reference_year = int(reference_year)
 
-    def fit(self, X: pd.DataFrame | np.ndarray, y: object = None) -> FeatureBuilder:
-        """Check the inputs and fix the output features."""
-        frame = self._frame(X, fitting=True)
-        self.n_features_in_ = frame.shape[1]
-        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        self.reference_year_ = (
-            int(self.reference_year) if self.reference_year is not None else dt.date.today().year
-        )
-        available = set(frame.columns)
-        if self.features is None:
-            derived = [
-                name
-                for name, (needs, _) in DERIVED_FEATURES.items()
-                if set(needs) <= available and name not in available
-            ]
-            self.features_ = (*frame.columns, *derived)
-        else:
-            self.features_ = tuple(self.features)
-            for name in self.features_:
-                needs = DERIVED_FEATURES[name][0] if name in DERIVED_FEATURES else (name,)
-                absent = [c for c in needs if c not in available]
-                if absent:
-                    raise ValueError(
-                        f"feature '{name}' needs input column(s) {absent}, which X lacks "
-                        f"(X has: {sorted(available)[:20]})"
-                    )
-        return self
-
-    def transform(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """The feature matrix (float64, NaN where missing), columns as in ``features_``."""
-        check_is_fitted(self, "features_")
-        frame = self._frame(X, fitting=False)
-        if frame.shape[1] != self.n_features_in_ and not isinstance(X, pd.DataFrame):
-            raise ValueError(
-                f"X has {frame.shape[1]} features, but FeatureBuilder is expecting "
-                f"{self.n_features_in_} features as input"
-            )
-        n = len(frame)
-        out = np.empty((n, len(self.features_)), dtype=np.float64)
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """The feature matrix (float64, NaN where missing), columns as in ``features``."""
+        out = np.empty((len(frame), len(self.features)), dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
-            for j, name in enumerate(self.features_):
+            for j, name in enumerate(self.features):
                 out[:, j] = self._feature(frame, name)
         return out
 
-    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        check_is_fitted(self, "features_")
-        return np.asarray(self.features_, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
-    def _frame(self, X: pd.DataFrame | np.ndarray, *, fitting: bool) -> pd.DataFrame:
-        if isinstance(X, pd.DataFrame):
-            return X
-        if getattr(X, "dtype", None) is not None and X.dtype.kind in "US":
-            raise ValueError("FeatureBuilder takes numbers in an array; pass a DataFrame for text")
-        # scikit-learn's own checks: 2-D, not empty, not sparse or complex, numbers (an object
-        # array of numbers is fine), no infinity; the messages are the ones users know.
-        array = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan", estimator=self)
-        names = (
-            list(self.feature_names_in_)
-            if not fitting and hasattr(self, "feature_names_in_")
-            else [f"x{i}" for i in range(array.shape[1])]
-        )
-        if len(names) != array.shape[1]:
-            names = [f"x{i}" for i in range(array.shape[1])]
-        return pd.DataFrame(array, columns=names)
-
     def _column(self, frame: pd.DataFrame, name: str) -> np.ndarray:
         values = frame[name]
-        categories = (self.categories or {}).get(name)
+        categories = self.categories.get(name)
         if categories is not None:
             if isinstance(values.dtype, pd.CategoricalDtype) and list(
                 values.cat.categories
@@ -174,7 +100,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         if name == "revenue_per_employee":
             return _ratio(col("revenue"), col("employees"))
         if name == "coop_age":
-            return self.reference_year_ - col("established_year")
+            return self.reference_year - col("established_year")
         if name == "certification_count":
             parts = np.column_stack(
                 [col("iso9001"), col("intl_certifications"), col("standard_mark")]
@@ -206,3 +132,12 @@ def reference_point(X: np.ndarray, categorical: Collection[int]) -> np.ndarray:
         else:
             reference[j] = float(np.median(column))
     return reference
+
+
+def __getattr__(name: str) -> object:
+    # Pipelines pickled before the transformer moved name it here; unpickling them still works.
+    if name == "FeatureBuilder":
+        from scoring.feature_builder import FeatureBuilder
+
+        return FeatureBuilder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,6 +23,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from scoring.compiled import sigmoid
 from scoring.features import reference_point
 
 __all__ = ["GlassBoxClassifier"]
@@ -66,6 +67,8 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         Boosting rounds of each bagged model (after early stopping).
     oof_logit_ : ndarray
         Out-of-fold raw logits of the training rows.
+    oof_probability_ : ndarray
+        Out-of-fold calibrated probabilities of the training rows.
     group_weights_ : dict
         With ``reweight``: the weight of each feature group (declared indices).
     cv_log_loss_ : float
@@ -158,8 +161,8 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         calibrator = LogisticRegression(C=1e6, max_iter=1000)
         calibrator.fit(self.oof_logit_.reshape(-1, 1), y)
         self.calibration_ = (float(calibrator.coef_[0, 0]), float(calibrator.intercept_[0]))
-        oof_probability = _sigmoid(self._calibrate(self.oof_logit_))
-        self.cv_log_loss_ = float(log_loss(y, oof_probability, labels=[0, 1]))
+        self.oof_probability_ = sigmoid(self._calibrate(self.oof_logit_))
+        self.cv_log_loss_ = float(log_loss(y, self.oof_probability_, labels=[0, 1]))
         return self
 
     def raw_logit(self, X: np.ndarray) -> np.ndarray:
@@ -175,16 +178,12 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         return self._calibrate(self.raw_logit(X))
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        probability = _sigmoid(self.decision_function(X))
+        probability = sigmoid(self.decision_function(X))
         return np.column_stack([1.0 - probability, probability])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         positive = self.decision_function(X) > 0  # checks fitted before classes_ is read
         return self.classes_[positive.astype(int)]
-
-    def interaction_groups(self, n_features: int) -> list[list[int]]:
-        """The feature groups a tree may split on: each feature alone, and each declared pair."""
-        return self._interaction_groups(n_features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -254,7 +253,3 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
     def _interaction_groups(self, n_features: int) -> list[list[int]]:
         paired = [sorted(int(i) for i in pair) for pair in self.pairs]
         return [[j] for j in range(n_features)] + paired
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))

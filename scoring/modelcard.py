@@ -6,7 +6,10 @@ presents their numbers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scoring.manifest import Manifest
 
 __all__ = ["headline_rows", "model_card_markdown"]
 
@@ -34,11 +37,11 @@ def headline_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def model_card_markdown(manifest: dict[str, Any]) -> str:
+def model_card_markdown(manifest: Manifest) -> str:
     """A short Markdown card from a model manifest."""
-    training = manifest["training"]
+    training = manifest.training
     lines = [
-        f"# Model card: {manifest['name']}@{manifest['version']}",
+        f"# Model card: {manifest.name}@{manifest.version}",
         "",
         "Calibrated probability that a production cooperative exports within the next 12 "
         "months, from registry data. A glass-box model: additive boosted trees (one feature per "
@@ -50,14 +53,14 @@ def model_card_markdown(manifest: dict[str, Any]) -> str:
         f"{training['holdout_rows']:,} holdout: {training['holdout']})",
         f"- label rate: {training['label_rate']:.3f}",
         f"- training-data fingerprint (sha256): `{training['fingerprint']}`",
-        f"- seed: {manifest['seed']}",
+        f"- seed: {manifest.seed}",
         "",
         "## Holdout metrics",
         "| metric | glass-box | baseline (splines + logistic) |",
         "|---|---|---|",
     ]
-    baseline = dict(headline_rows(manifest.get("baseline_metrics", {})))
-    for label, value in headline_rows(manifest["metrics"]):
+    baseline = dict(headline_rows(manifest.baseline_metrics))
+    for label, value in headline_rows(manifest.metrics):
         lines.append(f"| {label} | {value} | {baseline.get(label, '')} |")
     lines += [
         "",
@@ -65,14 +68,14 @@ def model_card_markdown(manifest: dict[str, Any]) -> str:
         "| tier | cut-off | share | exporting rate |",
         "|---|---|---|---|",
     ]
-    for tier in manifest["metrics"].get("tiers", []):
+    for tier in manifest.metrics.get("tiers", []):
         lines.append(
             f"| {tier['tier']} | {_fmt(tier['cutoff'])} | {_fmt(tier['share'])} | "
             f"{_fmt(tier['exporting_rate'])} |"
         )
     lines += ["", "## Model selection (5-fold cross-validation on the training rows)"]
     lines += ["| model | settings | CV log loss | chosen |", "|---|---|---|---|"]
-    for row in manifest.get("model_selection", []):
+    for row in manifest.model_selection:
         lines.append(
             f"| {row['model']} | {row['settings']} | {_fmt(row['cv_log_loss'])} | "
             f"{'yes' if row.get('chosen') else ''} |"
@@ -81,7 +84,7 @@ def model_card_markdown(manifest: dict[str, Any]) -> str:
         "",
         "## Compiled scorer",
         f"- largest |compiled - pipeline| probability on the holdout: "
-        f"{manifest['compiled_max_abs_diff']:.2e}",
+        f"{manifest.compiled_max_abs_diff:.2e}",
         "",
         "## Known limitations",
         "- Learnt from registry records: a cooperative unlike any in training (a new sector, "
@@ -92,7 +95,7 @@ def model_card_markdown(manifest: dict[str, Any]) -> str:
         "weighs, not what causes exporting.",
         "",
         "## Versions",
-        *[f"- {k}: {v}" for k, v in manifest.get("libraries", {}).items()],
+        *[f"- {k}: {v}" for k, v in manifest.libraries.items()],
         "",
     ]
     return "\n".join(lines)

@@ -14,25 +14,30 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from scoring.buffers import text_buffers
 from scoring.contract import Column, Contract
+from scoring.dates import read_date_years
 from scoring.errors import ContractError
-from scoring.text import ASCII_DIGITS, fold_text, fold_values
+from scoring.headers import HeaderMap
+from scoring.text import ASCII_DIGITS, fold_values
+from scoring.units import NUMBER_PATTERN, Conversion, scale_text
 
 __all__ = [
     "NormalizedChunk",
     "ParsedColumn",
-    "map_headers",
     "normalize_chunk",
     "parse_category",
     "parse_id",
     "parse_label",
     "parse_number",
+    "parse_text",
     "parse_year",
     "parse_yesno",
     "translate_digits",
@@ -67,7 +72,9 @@ _ID_LETTERS = {0x8A: (0xDB, 0x8C), 0x89: (0xDB, 0x8C), 0x83: (0xDA, 0xA9)}  # tr
 # RE2's \s and \d (what pc.match_substring_regex used): ASCII only, without \v.
 _NEGATIVE = re.compile(r"[\t\n\f\r ]*-[\t\n\f\r ]*[0-9]")
 _DIGIT, _COMMA, _DOT, _PERCENT, _PLUS, _MINUS = (ord(c) for c in "0,.%+-")
-_FLOAT = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_FLOAT = NUMBER_PATTERN
+_ONE = Decimal(1)
+_EXACT_FLOAT_INTEGERS = 2.0**53  # every integer up to here is a float
 
 
 @dataclass
@@ -94,51 +101,10 @@ class NormalizedChunk:
     fractional: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def map_headers(
-    headers: list[str], contract: Contract, *, source: str = "the file", labelled: bool = False
-) -> dict[str, str]:
-    """Match a file's headers to contract columns.
-
-    Returns ``{column name: header as written}`` for every contract column present. Unknown
-    headers are ignored.
-
-    Raises
-    ------
-    ContractError
-        A required column (or, when ``labelled``, the label) is missing, or two headers mean the
-        same column.
-    """
-    lookup = contract.header_lookup()
-    found: dict[str, str] = {}
-    for header in headers:
-        name = lookup.get(fold_text(str(header)))
-        if name is None:
-            continue
-        if name in found:
-            raise ContractError(
-                f"headers '{found[name]}' and '{header}' in {source} both mean column '{name}'; "
-                "keep one of them"
-            )
-        found[name] = header
-    required = [c.name for c in contract.columns if c.required and not c.training_only]
-    if labelled:
-        required.append(contract.model.label)
-    missing = [name for name in required if name not in found]
-    if missing:
-        shown = ", ".join(f"'{h}'" for h in headers[:12]) + (" ..." if len(headers) > 12 else "")
-        what = "column" if len(missing) == 1 else "columns"
-        verb = "is" if len(missing) == 1 else "are"
-        raise ContractError(
-            f"{what} {', '.join(repr(m) for m in missing)} {verb} required but missing from "
-            f"{source} (found: {shown or 'no headers'})"
-        )
-    return found
-
-
 def translate_digits(array: pa.Array) -> pa.Array:
     """Persian/Arabic-Indic digits and marks to ASCII, on the UTF-8 bytes of a string array."""
     array = _as_string(array)
-    offsets, data = _text_buffers(array)
+    offsets, data = text_buffers(array)
     if len(data) < 2 or not (data >= 0xD8).any():  # no byte that can start a match
         return array
     code = _PAIRS.take((data[:-1].astype(np.uint16) << 8) | data[1:])
@@ -163,13 +129,21 @@ def translate_digits(array: pa.Array) -> pa.Array:
     return _string_array(array, kept_before[offsets], translated.take(np.flatnonzero(keep)))
 
 
-def parse_number(raw: pa.Array, column: Column) -> ParsedColumn:
-    """Numbers with any digits, ``,``/``٬`` grouping, ``٫`` decimals, ``%`` for rates."""
+def parse_number(raw: pa.Array, column: Column, *, factor: Decimal = _ONE) -> ParsedColumn:
+    """Numbers with any digits, ``,``/``٬`` grouping, ``٫`` decimals, ``%`` for rates.
+
+    ``factor`` (from a header's unit) scales every value, and a rate's ``%`` scales its cell,
+    in decimal: a value is the float of the exact product (``3.89%`` that of ``0.0389``).
+    """
     if pa.types.is_boolean(raw.type):
-        values = _to_float(pc.cast(raw, pa.int8()))
+        values = _to_float(pc.cast(raw, pa.int8())) * float(factor)
         return ParsedColumn(values, np.zeros(len(raw), dtype=bool))
     if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type):
         values = _to_float(raw)
+        if factor != 1:  # scaled by the shortest text of each float, as a cell would be
+            finite = np.isfinite(values)
+            text = pc.cast(pa.array(values, mask=~finite), pa.string())
+            values = np.where(finite, _parse_floats(scale_text(text, factor)), values)
         unreadable = np.isinf(values)
         return _whole(ParsedColumn(values, unreadable, "is not a finite number"), column)
     text = _clean(translate_digits(raw))
@@ -184,9 +158,9 @@ def parse_number(raw: pa.Array, column: Column) -> ParsedColumn:
         percent = pc.fill_null(pc.ends_with(text, "%"), False)
         number = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(text, 0, -1))  # '4.5 %'
         text = pc.if_else(percent, number, text)
+    if percent is not None or factor != 1:
+        text = scale_text(text, factor, None if percent is None else _np(percent))
     values = _parse_floats(text)
-    if percent is not None:
-        values = np.where(_np(percent), values / 100.0, values)
     unreadable |= present & ~np.isfinite(values)
     problem = "is not a number"
     values = np.where(unreadable, np.nan, values)
@@ -194,24 +168,45 @@ def parse_number(raw: pa.Array, column: Column) -> ParsedColumn:
 
 
 def parse_year(raw: pa.Array, column: Column) -> ParsedColumn:
-    """A year; Jalali years (``jalali_min``..``jalali_max``) become Gregorian (+621)."""
-    parsed = parse_number(raw, column)
+    """A year; Jalali years (``jalali_min``..``jalali_max``) become Gregorian (+621).
+
+    A full date (Jalali or Gregorian, year first, or a date cell) is its day's Gregorian year,
+    by the calendar (:mod:`scoring.dates`); a date that does not exist is unreadable.
+    """
+    if pa.types.is_date(raw.type) or pa.types.is_timestamp(raw.type):
+        return ParsedColumn(_to_float(pc.year(raw)), np.zeros(len(raw), dtype=bool))
+    span = None
     if column.jalali_min is not None and column.jalali_max is not None:
+        span = (column.jalali_min, column.jalali_max)
+    dates = None
+    if _is_string(raw):
+        raw = _clean(translate_digits(raw))
+        dates = read_date_years(raw, span)
+        if dates is not None:  # the number parser sees the other cells only
+            raw = pc.if_else(pa.array(dates.dated), pa.scalar(None, pa.string()), raw)
+    parsed = parse_number(raw, column)
+    if span is not None:
         values = parsed.values
-        jalali = (values >= column.jalali_min) & (values <= column.jalali_max)
+        jalali = (values >= span[0]) & (values <= span[1])
         parsed.values = np.where(jalali, values + 621.0, values)
+    if dates is not None:
+        not_numbers = parsed.unreadable
+        if parsed.fractional is not None:
+            not_numbers = not_numbers & ~parsed.fractional
+        parsed.values = np.where(dates.dated, dates.years, parsed.values)
+        if dates.invalid.any():
+            parsed.unreadable = parsed.unreadable | dates.invalid
+            parsed.problem = "is not a year or a date" if not_numbers.any() else "is not a date"
     return parsed
 
 
 def parse_yesno(raw: pa.Array, contract: Contract) -> ParsedColumn:
     """yes/no words in English or Persian (and 1/0, true/false) as 1.0/0.0."""
-    if pa.types.is_boolean(raw.type) or pa.types.is_integer(raw.type):
+    if pa.types.is_boolean(raw.type) or pa.types.is_integer(raw.type) or _is_float(raw):
         values = _to_float(pc.cast(raw, pa.float64()))
-        bad = np.isfinite(values) & ~np.isin(values, (0.0, 1.0))
+        bad = ~np.isnan(values) & ~np.isin(values, (0.0, 1.0))  # NaN (Parquet) is missing
         values[bad] = np.nan
         return ParsedColumn(values, bad, "is not yes/no")
-    if pa.types.is_floating(raw.type):
-        raw = pc.cast(raw, pa.string())
     codes, uniques, folded = fold_values(_as_string(raw))
     # Folding reads '-' as a space, which would turn '-1' into the word '1'.
     negative = [_NEGATIVE.match(u.translate(ASCII_DIGITS)) is not None for u in uniques]
@@ -263,16 +258,35 @@ def parse_category(raw: pa.Array, contract: Contract, column: Column) -> ParsedC
 
 
 def parse_id(raw: pa.Array) -> ParsedColumn:
-    """An identifier: digits in ASCII, Persian letters for ي/ك, surrounding spaces removed."""
-    if not _is_string(raw):
-        if pa.types.is_floating(raw.type):
-            whole = pc.fill_null(pc.equal(pc.floor(raw), raw), True)
-            raw = pc.if_else(whole, pc.cast(pc.cast(raw, pa.int64(), safe=False), pa.string()),
-                             pc.cast(raw, pa.string()))  # fmt: skip
-        else:
-            raw = pc.cast(raw, pa.string())
-    text = _persian_letters(_clean(translate_digits(raw)))
+    """An identifier: digits in ASCII, Persian letters for ي/ك, surrounding spaces removed.
+
+    A float id (Parquet) is its integer's text (``12.0`` is ``12``); NaN is an empty id, and a
+    fraction, an infinity or a number beyond 2**53 (where floats skip integers, so digits may
+    be lost) is unreadable.
+    """
+    if _is_float(raw):
+        return _float_ids(raw)
+    text = _persian_letters(_clean(translate_digits(_as_string(raw))))
     return ParsedColumn(_text_values(text), np.zeros(len(raw), dtype=bool), "")
+
+
+def _float_ids(raw: pa.Array) -> ParsedColumn:
+    values = _to_float(raw)
+    exact = np.abs(values) <= _EXACT_FLOAT_INTEGERS
+    whole = exact & (values == np.floor(values))
+    present = ~np.isnan(values)
+    whole_mask = pa.array(whole)
+    integers = pc.cast(pc.if_else(whole_mask, raw, pa.scalar(0.0, raw.type)), pa.int64())
+    texts = pc.if_else(whole_mask, pc.cast(integers, pa.string()), pc.cast(raw, pa.string()))
+    texts = pc.if_else(pa.array(present), texts, pa.scalar(None, pa.string()))
+    fractional = exact & ~whole & present
+    unreadable = present & ~whole
+    problem = "is too large to be an exact id (store ids as text)"
+    if not (unreadable & ~fractional).any():
+        problem = "is not a whole number"
+    parsed = ParsedColumn(_text_values(texts), unreadable, problem)
+    parsed.fractional = fractional if fractional.any() else None
+    return parsed
 
 
 def parse_text(raw: pa.Array) -> ParsedColumn:
@@ -295,7 +309,8 @@ def normalize_chunk(
     table
         The raw chunk as read (text, or typed values from Excel/Parquet).
     headers
-        ``{column name: header as written}`` from :func:`map_headers`.
+        ``{column name: header as written}``: the :class:`~scoring.headers.HeaderMap` of
+        :func:`scoring.headers.map_headers`, whose units convert their columns.
     labelled
         Read the label column too (training and evaluation).
     """
@@ -305,6 +320,7 @@ def normalize_chunk(
     originals: dict[str, pa.Array] = {}
     unknown: dict[str, Counter] = {}
     fractional: dict[str, np.ndarray] = {}
+    units = headers.units if isinstance(headers, HeaderMap) else {}
     for column in contract.input_columns(labelled=labelled):
         header = headers.get(column.name)
         if header is None:
@@ -312,7 +328,7 @@ def normalize_chunk(
             continue
         raw = _combine(table.column(header))
         originals[column.name] = raw
-        parsed = _parse(raw, column, contract)
+        parsed = _parse(raw, column, contract, units.get(column.name))
         frame[column.name] = parsed.values
         if parsed.unreadable.any():
             unreadable[column.name] = (parsed.unreadable, parsed.problem)
@@ -323,7 +339,9 @@ def normalize_chunk(
     return NormalizedChunk(pd.DataFrame(frame), unreadable, originals, unknown, fractional)
 
 
-def _parse(raw: pa.Array, column: Column, contract: Contract) -> ParsedColumn:
+def _parse(
+    raw: pa.Array, column: Column, contract: Contract, unit: Conversion | None = None
+) -> ParsedColumn:
     if column.type == "id":
         return parse_id(raw)
     if column.type == "text":
@@ -337,7 +355,7 @@ def _parse(raw: pa.Array, column: Column, contract: Contract) -> ParsedColumn:
     if column.type == "year":
         return parse_year(raw, column)
     if column.is_numeric:
-        return parse_number(raw, column)
+        return parse_number(raw, column, factor=unit.factor if unit is not None else _ONE)
     raise ContractError(f"column '{column.name}' has unsupported type '{column.type}'")
 
 
@@ -369,27 +387,25 @@ def _combine(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     return column
 
 
+def _is_float(array: pa.Array) -> bool:
+    return pa.types.is_floating(array.type)
+
+
 def _is_string(array: pa.Array) -> bool:
     return pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
 
 
 def _as_string(array: pa.Array) -> pa.Array:
-    if pa.types.is_string(array.type):
-        return array
-    if pa.types.is_null(array.type) or pa.types.is_large_string(array.type):
-        return pc.cast(array, pa.string())
-    if pa.types.is_string_view(array.type):
-        return pc.cast(array, pa.string())
-    return pc.cast(array, pa.string())
+    return array if pa.types.is_string(array.type) else pc.cast(array, pa.string())
 
 
 def _clean(text: pa.Array) -> pa.Array:
     """Trim surrounding spaces; an empty cell is missing."""
     text = _as_string(text)
-    offsets, data = _text_buffers(text)
+    offsets, data = text_buffers(text)
     if len(data) and _may_have_outer_space(offsets, data):
         text = pc.utf8_trim_whitespace(text)
-        offsets, data = _text_buffers(text)
+        offsets, data = text_buffers(text)
     empty = offsets[1:] == offsets[:-1]
     if not empty.any():
         return text
@@ -415,7 +431,7 @@ def _may_have_outer_space(offsets: np.ndarray, data: np.ndarray) -> bool:
 
 def _persian_letters(text: pa.Array) -> pa.Array:
     """ي and ى as ی, ك as ک (same byte length, so the offsets stay)."""
-    offsets, data = _text_buffers(text)
+    offsets, data = text_buffers(text)
     lead = np.flatnonzero(data[:-1] == 0xD9)
     if not len(lead):
         return text
@@ -429,22 +445,6 @@ def _persian_letters(text: pa.Array) -> pa.Array:
         at = lead[trail == arabic]
         data[at], data[at + 1] = first, second
     return _string_array(text, offsets, data)
-
-
-def _text_buffers(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """``(offsets, bytes)`` of a string array's cells, offsets from 0; no copy of the bytes."""
-    n = len(array)
-    buffers = array.buffers()
-    if n == 0:
-        return np.zeros(1, dtype=np.int32), np.empty(0, dtype=np.uint8)
-    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=n + 1, offset=4 * array.offset)
-    start = int(offsets[0])
-    size = int(offsets[-1]) - start
-    if start:
-        offsets = offsets - start
-    if buffers[2] is None or size == 0:
-        return offsets, np.empty(0, dtype=np.uint8)
-    return offsets, np.frombuffer(buffers[2], dtype=np.uint8, count=size, offset=start)
 
 
 def _string_array(like: pa.Array, offsets: np.ndarray, data: np.ndarray) -> pa.StringArray:
@@ -466,7 +466,7 @@ def _badly_grouped(text: pa.Array, present: np.ndarray) -> np.ndarray | None:
     three digits (after an optional sign) before it; no exponent. That is the regex for every
     cell that reads as a number once its commas are gone (the others are unreadable anyway).
     """
-    offsets, data = _text_buffers(text)
+    offsets, data = text_buffers(text)
     commas = np.flatnonzero(data == _COMMA)
     if not len(commas):
         return None
@@ -518,7 +518,7 @@ def _parse_floats(text: pa.Array) -> np.ndarray:
 
 
 def _any_ends_with(text: pa.Array, byte: int) -> bool:
-    offsets, data = _text_buffers(text)
+    offsets, data = text_buffers(text)
     ends = offsets[1:][offsets[1:] > offsets[:-1]] - 1
     return bool((data[ends] == byte).any())
 

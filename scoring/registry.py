@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import io
 import json
 import os
 import platform
@@ -30,17 +31,22 @@ import re
 import secrets
 import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from scoring.compiled import CompiledScorer
 from scoring.contract import Contract, contract_from_dict
 from scoring.errors import ModelError, RegistryError
+from scoring.manifest import FORMAT, Manifest, References
 from scoring.modelcard import model_card_markdown
 from scoring.writing import atomic_path, json_default
+
+if TYPE_CHECKING:
+    from scoring.training import TrainingResult
 
 __all__ = [
     "LoadedModel",
@@ -67,7 +73,7 @@ class LoadedModel:
     name: str
     version: str
     path: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     contract: Contract
     scorer: CompiledScorer
     warnings: list[str]
@@ -77,34 +83,32 @@ class LoadedModel:
         return f"{self.name}@{self.version}"
 
     def load_pipeline(self) -> Any:
-        """Unpickle the scikit-learn pipeline, after checking its hash again."""
+        """Unpickle the scikit-learn pipeline from bytes whose hash was checked just before."""
         import joblib
 
-        path = self.path / PIPELINE
-        _check_file(path, self.manifest["files"].get(PIPELINE), self.reference)
-        return joblib.load(path)
+        data = _verified_bytes(
+            self.path / PIPELINE, self.manifest.files.get(PIPELINE), self.reference
+        )
+        return joblib.load(io.BytesIO(data))
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of the libraries a model depends on."""
-    import pandas
-    import pyarrow
-    import sklearn
-
+    """Versions of the libraries a model depends on (read from the installed metadata, so
+    that loading a model to score never imports scikit-learn)."""
     from scoring import __version__
 
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "pandas": pandas.__version__,
-        "scikit-learn": sklearn.__version__,
-        "pyarrow": pyarrow.__version__,
-        "export-readiness": __version__,
-    }
+    versions = {"python": platform.python_version(), "numpy": np.__version__}
+    for library in ("pandas", "scikit-learn", "pyarrow"):
+        try:
+            versions[library] = metadata.version(library)
+        except metadata.PackageNotFoundError:  # pragma: no cover - a broken install
+            versions[library] = "not installed"
+    versions["export-readiness"] = __version__
+    return versions
 
 
 def save_model(
-    result: Any,
+    result: TrainingResult,
     contract: Contract,
     registry: str | Path,
     *,
@@ -113,10 +117,7 @@ def save_model(
     model_card: str | None = None,
     created: dt.datetime | None = None,
 ) -> str:
-    """Write a trained model into the registry; returns its reference ``NAME@VERSION``.
-
-    ``result`` is a :class:`scoring.training.TrainingResult`.
-    """
+    """Write a trained model into the registry; returns its reference ``NAME@VERSION``."""
     import joblib
 
     if not _NAME.match(name):
@@ -133,10 +134,12 @@ def save_model(
         (staging / SCORER).write_text(scorer_text, encoding="utf-8")
         joblib.dump(result.pipeline, staging / PIPELINE)
         result.holdout.to_parquet(staging / "holdout.parquet", index=False)
-        version = created.strftime("%Y%m%dT%H%M%S%fZ") + "-" + _sha256_text(scorer_text)[:8]
+        version = (
+            created.strftime("%Y%m%dT%H%M%S%fZ") + "-" + _sha256_bytes(scorer_text.encode())[:8]
+        )
         manifest = _manifest(result, contract, name, version, created)
         while True:
-            _seal(staging, manifest, version, model_card, signing_key)
+            _seal(staging, manifest.replace(version=version), model_card, signing_key)
             target = family / version
             try:
                 os.rename(staging, target)
@@ -154,7 +157,14 @@ def save_model(
 
 
 def resolve_reference(registry: str | Path, reference: str) -> tuple[str, str]:
-    """``NAME@VERSION`` as is; ``NAME`` as its champion, else its latest version."""
+    """``NAME@VERSION`` as is; ``NAME`` as its champion, else its latest version.
+
+    Raises
+    ------
+    ModelError
+        An unknown name or version, or a ``CHAMPION`` pointer that names no version of the
+        model (corrupted or edited by hand): refused rather than silently replaced.
+    """
     registry = Path(registry)
     name, _, version = reference.partition("@")
     family = registry / name
@@ -169,11 +179,14 @@ def resolve_reference(registry: str | Path, reference: str) -> tuple[str, str]:
                 f"(latest: {versions[-1] if versions else 'none'})"
             )
         return name, version
-    champion = family / CHAMPION
-    if champion.is_file():
-        version = champion.read_text(encoding="utf-8").strip()
-        if version in versions:
-            return name, version
+    champion = _champion(family)
+    if champion is not None:
+        if champion not in versions:
+            raise ModelError(
+                f"model '{name}': {CHAMPION} names '{_shorten(champion)}', which is not one of its "
+                "versions; promote one of its versions again"
+            )
+        return name, champion
     if not versions:
         raise ModelError(f"model '{name}' has no trained version in {registry}")
     return name, versions[-1]
@@ -184,16 +197,28 @@ def load_model(
 ) -> LoadedModel:
     """Verify a model's files and load its compiled scorer (nothing executable is loaded).
 
+    Each file is read once: its hash is checked on those bytes and the same bytes are parsed,
+    so a file swapped after the check is never used.
+
     Raises
     ------
     ModelError
-        Unknown reference, a changed, missing or foreign file, or a bad signature.
+        Unknown reference, a changed, missing or foreign file, a bad signature, a manifest
+        naming another model or version than its folder, or a malformed scorer.
     """
     name, version = resolve_reference(registry, reference)
     path = Path(registry) / name / version
-    manifest = _verified_manifest(path, f"{name}@{version}", signing_key)
-    scorer = CompiledScorer.from_dict(json.loads((path / SCORER).read_text(encoding="utf-8")))
-    contract = contract_from_dict(manifest["contract"], origin=f"{name}@{version}")
+    inspection = _inspect(path, name, version, signing_key)
+    failed = next((check for check in inspection.checks if not check.ok), None)
+    if failed is not None:
+        raise ModelError(failed.message, parameter=failed.parameter)
+    manifest = Manifest.from_dict(inspection.document, where=f"model {name}@{version}")
+    try:
+        scorer_document = json.loads(inspection.contents[SCORER].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"model {name}@{version}: {SCORER} is not valid JSON ({exc})") from None
+    scorer = CompiledScorer.from_dict(scorer_document)
+    contract = contract_from_dict(manifest.contract, origin=f"{name}@{version}")
     return LoadedModel(name, version, path, manifest, contract, scorer, _version_warnings(manifest))
 
 
@@ -202,32 +227,12 @@ def verify_model(
 ) -> list[dict[str, Any]]:
     """Check every file of a model; one row per file (and the signature), none raising."""
     name, version = resolve_reference(registry, reference)
-    path = Path(registry) / name / version
-    rows: list[dict[str, Any]] = []
-    try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        return [{"file": MANIFEST, "ok": False, "detail": f"unreadable: {exc}"}]
-    ok = _checksum_ok(manifest)
-    rows.append({"file": MANIFEST, "ok": ok, "detail": "checksum ok" if ok else "checksum differs"})
-    expected = manifest.get("files", {})
-    for file in sorted(set(expected) | {p.name for p in path.iterdir() if p.name != MANIFEST}):
-        target = path / file
-        if file not in expected:
-            rows.append({"file": file, "ok": False, "detail": "not in the manifest (foreign)"})
-        elif not target.is_file():
-            rows.append({"file": file, "ok": False, "detail": "missing"})
-        else:
-            actual = _sha256_file(target)
-            ok = hmac.compare_digest(actual, expected[file])
-            rows.append({"file": file, "ok": ok, "detail": "sha256 ok" if ok else "sha256 differs"})
-    if signing_key:
-        signature = manifest.get("signature")
-        ok = bool(signature) and hmac.compare_digest(signature, _sign(manifest, signing_key))
-        detail = "valid" if ok else ("missing" if not signature else "does not match")
-        rows.append({"file": "signature", "ok": ok, "detail": f"HMAC-SHA256 {detail}"})
-    for warning in _version_warnings(manifest):
-        rows.append({"file": "libraries", "ok": True, "detail": warning})
+    inspection = _inspect(Path(registry) / name / version, name, version, signing_key)
+    rows = [{"file": c.file, "ok": c.ok, "detail": c.detail} for c in inspection.checks]
+    if inspection.document is not None:
+        libraries = inspection.document.get("libraries", {})
+        for warning in _version_warnings_of(libraries if isinstance(libraries, dict) else {}):
+            rows.append({"file": "libraries", "ok": True, "detail": warning})
     return rows
 
 
@@ -235,7 +240,7 @@ def promote_model(registry: str | Path, reference: str) -> str:
     """Make a version its family's champion (atomic pointer replace); returns ``NAME@VERSION``."""
     name, version = resolve_reference(registry, reference)
     family = Path(registry) / name
-    _verified_manifest(family / version, f"{name}@{version}", None)
+    load_model(registry, f"{name}@{version}")  # refuses a changed or malformed model
     with atomic_path(family / CHAMPION) as temporary:
         temporary.write_text(version + "\n", encoding="utf-8")
     return f"{name}@{version}"
@@ -247,7 +252,7 @@ def list_models(registry: str | Path) -> list[dict[str, Any]]:
     rows = []
     for name in sorted(_families(registry)):
         family = registry / name
-        champion = (family / CHAMPION).read_text().strip() if (family / CHAMPION).is_file() else ""
+        champion = _champion(family) or ""
         for version in reversed(_versions(family)):
             try:
                 manifest = json.loads((family / version / MANIFEST).read_text(encoding="utf-8"))
@@ -271,27 +276,25 @@ def list_models(registry: str | Path) -> list[dict[str, Any]]:
 
 
 def _manifest(
-    result: Any, contract: Contract, name: str, version: str, created: dt.datetime
-) -> dict[str, Any]:
-    return {
-        "format": "readiness.model",
-        "format_version": 1,
-        "name": name,
-        "version": version,
-        "created": created.isoformat(timespec="seconds"),
-        "libraries": library_versions(),
-        "contract": contract.to_dict(),
-        "features": result.feature_config,
-        "training": result.training,
-        "seed": result.seed,
-        "timings": result.timings,
-        "metrics": result.metrics,
-        "baseline_metrics": result.baseline_metrics,
-        "model_selection": result.candidates,
-        "compiled_max_abs_diff": result.compiled_max_abs_diff,
-        "tiers": dict(contract.tiers),
-        "reference": {"drift": result.drift_reference, "explainer": result.explainer},
-    }
+    result: TrainingResult, contract: Contract, name: str, version: str, created: dt.datetime
+) -> Manifest:
+    return Manifest(
+        name=name,
+        version=version,
+        created=created.isoformat(timespec="seconds"),
+        libraries=library_versions(),
+        contract=contract.to_dict(),
+        features=result.feature_config,
+        training=result.training,
+        seed=result.seed,
+        timings=result.timings,
+        metrics=result.metrics,
+        baseline_metrics=result.baseline_metrics,
+        model_selection=result.candidates,
+        compiled_max_abs_diff=result.compiled_max_abs_diff,
+        tiers=dict(contract.tiers),
+        reference=References(drift=result.drift_reference, explainer=result.explainer),
+    )
 
 
 def _new_folder(folder: Path, prefix: str) -> Path:
@@ -308,21 +311,20 @@ def _new_folder(folder: Path, prefix: str) -> Path:
 
 
 def _seal(
-    staging: Path,
-    manifest: dict[str, Any],
-    version: str,
-    model_card: str | None,
-    signing_key: bytes | None,
+    staging: Path, manifest: Manifest, model_card: str | None, signing_key: bytes | None
 ) -> None:
-    """Write the card and manifest of ``version`` in ``staging``: hashes, checksum, signature."""
-    manifest["version"] = version
-    for key in ("files", "checksum", "signature"):
-        manifest.pop(key, None)
+    """Write the card and manifest of a version in ``staging``: hashes, checksum, signature.
+
+    The signature covers the whole manifest, its name and version included, and loading checks
+    those against the folder: a signed version copied under another name or version is refused.
+    """
+    manifest = manifest.replace(files={}, checksum="", signature=None)
     card = model_card if model_card is not None else model_card_markdown(manifest)
     (staging / "model_card.md").write_text(card, encoding="utf-8")
     files = {p.name: _sha256_file(p) for p in sorted(staging.iterdir()) if p.name != MANIFEST}
     # What is written is what a reader parses back: checksum and signature cover exactly that.
-    sealed = json.loads(json.dumps(manifest, ensure_ascii=False, default=json_default))
+    document = manifest.to_dict()
+    sealed = json.loads(json.dumps(document, ensure_ascii=False, default=json_default))
     sealed["files"] = files
     sealed["checksum"] = _checksum(sealed)
     if signing_key:
@@ -333,62 +335,157 @@ def _seal(
     )
 
 
-def _verified_manifest(path: Path, reference: str, signing_key: bytes | None) -> dict[str, Any]:
-    manifest_path = path / MANIFEST
+@dataclass(frozen=True)
+class _Check:
+    """One verification step: what it checked, whether it held, and the refusal if not."""
+
+    file: str
+    ok: bool
+    detail: str
+    message: str = ""
+    parameter: str | None = None
+
+
+@dataclass
+class _Inspection:
+    document: dict[str, Any] | None
+    checks: list[_Check] = field(default_factory=list)
+    contents: dict[str, bytes] = field(default_factory=dict)
+
+
+def _inspect(path: Path, name: str, version: str, signing_key: bytes | None) -> _Inspection:
+    """Every check of a model folder, in the order loading refuses on; files read once."""
+    reference = f"{name}@{version}"
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"model {reference}: manifest is missing or unreadable ({exc})") from None
-    if manifest.get("format") != "readiness.model":
-        raise ModelError(f"model {reference}: {MANIFEST} is not a readiness model manifest")
-    if "checksum" not in manifest:
-        raise ModelError(
+        document = json.loads((path / MANIFEST).read_bytes().decode("utf-8"))
+        if not isinstance(document, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        detail = f"unreadable: {exc}"
+        message = f"model {reference}: manifest is missing or unreadable ({exc})"
+        return _Inspection(None, [_Check(MANIFEST, False, detail, message)])
+    inspection = _Inspection(document)
+    checks = inspection.checks
+    if document.get("format") != FORMAT:
+        message = f"model {reference}: {MANIFEST} is not a readiness model manifest"
+        checks.append(_Check(MANIFEST, False, "not a readiness model manifest", message))
+    elif "checksum" not in document:
+        message = (
             f"model {reference}: {MANIFEST} has no checksum (changed, or written before "
             "checksums were added); refusing to load it - retrain the model"
         )
-    if not _checksum_ok(manifest):
-        raise ModelError(
+        checks.append(_Check(MANIFEST, False, "no checksum", message))
+    elif not _checksum_ok(document):
+        message = (
             f"model {reference}: {MANIFEST} has changed since training (its checksum differs); "
             "refusing to load it - retrain or restore the file"
         )
+        checks.append(_Check(MANIFEST, False, "checksum differs", message))
+    else:
+        checks.append(_Check(MANIFEST, True, "checksum ok"))
     if signing_key:
-        signature = manifest.get("signature")
-        if not signature:
-            raise ModelError(
-                f"model {reference} is not signed but a signing key is set; retrain it with "
-                "READINESS_SIGNING_KEY set, or unset the key to accept unsigned models"
-            )
-        if not hmac.compare_digest(signature, _sign(manifest, signing_key)):
-            raise ModelError(
-                f"model {reference}: manifest signature does not match the signing key; "
-                "the model was changed or signed with another key"
-            )
-    expected = manifest.get("files", {})
+        checks.append(_signature_check(document, signing_key, reference))
+    if (document.get("name"), document.get("version")) != (name, version):
+        message = (
+            f"model {reference}: its manifest names "
+            f"'{_shorten(str(document.get('name')))}@{_shorten(str(document.get('version')))}'; "
+            "a model folder was copied or renamed - refusing it"
+        )
+        checks.append(_Check(MANIFEST, False, "names another model or version", message))
+    expected = document.get("files")
+    expected = expected if isinstance(expected, dict) else {}
     present = {p.name for p in path.iterdir() if p.name != MANIFEST}
     foreign = sorted(present - set(expected))
     if foreign:
-        raise ModelError(
+        message = (
             f"model {reference}: file(s) {foreign} are not in the manifest; refusing a foreign file"
         )
-    for file, digest in expected.items():
-        _check_file(path / file, digest, reference)
-    return manifest
+        checks.extend(_Check(f, False, "not in the manifest (foreign)", message) for f in foreign)
+    for file in sorted(expected):
+        if file == PIPELINE:  # large, and unpickled only on request (hashed again then)
+            target = path / file
+            if target.is_file():
+                ok = hmac.compare_digest(_sha256_file(target), str(expected[file]))
+                checks.append(_file_check(file, ok, reference))
+            else:
+                checks.append(_missing(file, reference))
+            continue
+        try:
+            data = (path / file).read_bytes()
+        except OSError:
+            checks.append(_missing(file, reference))
+            continue
+        ok = hmac.compare_digest(_sha256_bytes(data), str(expected[file]))
+        checks.append(_file_check(file, ok, reference))
+        if ok:
+            inspection.contents[file] = data
+    if SCORER not in expected and not any(c.file == SCORER for c in checks):
+        checks.append(_missing(SCORER, reference))
+    return inspection
 
 
-def _check_file(path: Path, digest: str | None, reference: str) -> None:
+def _signature_check(document: dict[str, Any], key: bytes, reference: str) -> _Check:
+    signature = document.get("signature")
+    if not signature:
+        message = (
+            f"model {reference} is not signed but a signing key is set; retrain it with "
+            "the signing key set, or unset the key to accept unsigned models"
+        )
+        return _Check("signature", False, "HMAC-SHA256 missing", message, "signing_key")
+    if not hmac.compare_digest(str(signature), _sign(document, key)):
+        message = (
+            f"model {reference}: manifest signature does not match the signing key; "
+            "the model was changed or signed with another key"
+        )
+        return _Check("signature", False, "HMAC-SHA256 does not match", message, "signing_key")
+    return _Check("signature", True, "HMAC-SHA256 valid")
+
+
+def _missing(file: str, reference: str) -> _Check:
+    return _Check(file, False, "missing", f"model {reference}: {file} is missing")
+
+
+def _file_check(file: str, ok: bool, reference: str) -> _Check:
+    message = (
+        f"model {reference}: {file} has changed since training (sha256 differs); "
+        "refusing to load it - retrain or restore the file"
+    )
+    return _Check(file, ok, "sha256 ok" if ok else "sha256 differs", "" if ok else message)
+
+
+def _verified_bytes(path: Path, digest: str | None, reference: str) -> bytes:
+    """A file's bytes, read once, refused unless they hash to ``digest``."""
     if digest is None:
         raise ModelError(f"model {reference}: {path.name} is not in the manifest")
-    if not path.is_file():
-        raise ModelError(f"model {reference}: {path.name} is missing")
-    if not hmac.compare_digest(_sha256_file(path), digest):
-        raise ModelError(
-            f"model {reference}: {path.name} has changed since training (sha256 differs); "
-            "refusing to load it - retrain or restore the file"
-        )
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise ModelError(f"model {reference}: {path.name} is missing") from None
+    if not hmac.compare_digest(_sha256_bytes(data), digest):
+        raise ModelError(_file_check(path.name, False, reference).message)
+    return data
 
 
-def _version_warnings(manifest: dict[str, Any]) -> list[str]:
-    trained = manifest.get("libraries", {})
+def _champion(family: Path) -> str | None:
+    """The version a family's ``CHAMPION`` file names, or None when there is no such file."""
+    pointer = family / CHAMPION
+    if not pointer.is_file():
+        return None
+    try:
+        return pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return "(unreadable)"
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _version_warnings(manifest: Manifest) -> list[str]:
+    return _version_warnings_of(manifest.libraries)
+
+
+def _version_warnings_of(trained: dict[str, Any]) -> list[str]:
     installed = library_versions()
     warnings = []
     for library in ("scikit-learn", "numpy", "pandas"):
@@ -441,5 +538,5 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -15,6 +15,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "LABEL",
+    "REFERENCE_YEAR",
+    "generate_sample",
+    "inject_problems",
+    "to_english_table",
+    "to_persian_table",
+    "true_logit",
+    "true_probability",
+]
+
 REFERENCE_YEAR = 2025
 LABEL = "exported_next_year"
 

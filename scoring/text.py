@@ -7,6 +7,7 @@ Folding maps all of them to one form so that headers, categories and yes/no word
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -14,7 +15,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["ASCII_DIGITS", "fold_text", "fold_values", "to_ascii_digits", "to_persian_digits"]
+__all__ = [
+    "ASCII_DIGITS",
+    "fold_matches",
+    "fold_text",
+    "fold_values",
+    "format_number",
+    "parse_option_number",
+    "to_ascii_digits",
+    "to_persian_digits",
+]
 
 _PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 _ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
@@ -56,6 +66,10 @@ _FOLD = str.maketrans(
     }
 )
 _SPACES = re.compile(r"\s+")
+# A number as typed in an option, once its digits are ASCII: what Arrow reads in a data cell
+# (no nan, inf or '_'), and ',' only as thousands grouping, as in data cells.
+_OPTION_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_GROUPED_NUMBER = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
 
 
 def to_ascii_digits(text: str) -> str:
@@ -70,6 +84,11 @@ def to_persian_digits(text: str) -> str:
     )
 
 
+def format_number(value: float) -> str:
+    """A number as messages show it: ``5`` for a whole value, else as Python writes it (``0.5``)."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
 def fold_text(text: str) -> str:
     """Fold a header or vocabulary word to its matching key.
 
@@ -79,6 +98,74 @@ def fold_text(text: str) -> str:
     """
     folded = text.translate(ASCII_DIGITS).translate(_FOLD).casefold()
     return _SPACES.sub(" ", folded).strip()
+
+
+def parse_option_number(text: str) -> float:
+    """A number typed in a command-line option, read as data cells are.
+
+    Persian (``۶۰۰۰۰``) or Arabic-Indic (``٦٠٠٠٠``) digits, ``,``/``٬`` thousands grouping
+    (``60,000``, ``۶۰٬۰۰۰``), ``.``/``٫`` decimals and an exponent (``6e4``) are accepted.
+
+    Raises
+    ------
+    ValueError
+        ``text`` is not a finite number so written (``nan``, ``inf``, ``1,5``, ``6O000``).
+    """
+    number = to_ascii_digits(str(text)).strip()
+    if "," in number:
+        if not _GROUPED_NUMBER.fullmatch(number):
+            raise ValueError(f"'{text}' is not a number (',' must group thousands)")
+        number = number.replace(",", "")
+    if not _OPTION_NUMBER.fullmatch(number):
+        raise ValueError(f"'{text}' is not a number")
+    return float(number)
+
+
+def fold_matches(
+    values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray, words: frozenset[str]
+) -> np.ndarray:
+    """Which cells fold (:func:`fold_text`) to one of ``words`` (folded already), as a mask.
+
+    Only cells whose first and last characters can begin and end a word once folded are
+    folded, so that a column of ids or names costs a few Arrow passes, not a Python call a cell.
+    """
+    text = _as_text(values.array if isinstance(values, pd.Series) else values)
+    matched = np.zeros(len(text), dtype=bool)
+    if not words or not len(text):
+        return matched
+    first, last = _edge_characters(words)
+    maybe = pc.and_(
+        pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=first),
+        pc.is_in(pc.utf8_slice_codeunits(text, -1), value_set=last),
+    )
+    candidates = np.flatnonzero(pc.fill_null(maybe, False).to_numpy(zero_copy_only=False))
+    if not len(candidates):
+        return matched
+    codes, _, folded = fold_values(text.take(pa.array(candidates)))
+    hit = np.array([word in words for word in folded] + [False])  # code -1 (missing) picks False
+    matched[candidates] = hit[codes]
+    return matched
+
+
+@functools.lru_cache(maxsize=8)
+def _edge_characters(words: frozenset[str]) -> tuple[pa.Array, pa.Array]:
+    """The characters a cell folding to one of ``words`` may start with, and may end with.
+
+    Folding maps each character apart (spaces collapse and are trimmed), so a cell's first
+    character folds to nothing or to text starting as a word does; likewise its last. Only the
+    Basic Multilingual Plane is looked at: folding maps no other character to a letter.
+    """
+    starts = {w[0] for w in words if w}
+    ends = {w[-1] for w in words if w}
+    first, last = [], []
+    for code in range(0x10000):
+        character = chr(code)
+        folded = fold_text(character)
+        if not folded or folded[0] in starts:
+            first.append(character)
+        if not folded or folded[-1] in ends:
+            last.append(character)
+    return pa.array(first, pa.string()), pa.array(last, pa.string())
 
 
 def fold_values(

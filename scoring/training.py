@@ -30,18 +30,19 @@ from scoring.drift import build_drift_reference
 from scoring.errors import TrainingError
 from scoring.evaluation import evaluate_predictions
 from scoring.explain import build_explainer
-from scoring.features import FeatureBuilder
+from scoring.feature_builder import FeatureBuilder
 from scoring.glassbox import GlassBoxClassifier
-from scoring.reading import open_table
-from scoring.validation import ValidationReport, iter_validated
+from scoring.manifest import FeatureConfig
+from scoring.pipeline import collect_file
+from scoring.truth import align_truth
+from scoring.validation import ValidationReport
 
 __all__ = [
     "CANDIDATES",
     "TrainingResult",
-    "align_truth",
     "feature_builder",
+    "fingerprint",
     "read_labelled",
-    "read_truth",
     "train_model",
 ]
 
@@ -62,7 +63,7 @@ class TrainingResult:
     scorer: CompiledScorer
     explainer: dict[str, Any]
     drift_reference: dict[str, Any]
-    feature_config: dict[str, Any]
+    feature_config: FeatureConfig
     metrics: dict[str, Any]
     baseline_metrics: dict[str, Any]
     candidates: list[dict[str, Any]]
@@ -163,12 +164,11 @@ def train_model(
             random_state=seed,
             **settings,
         ).fit(X_train, y_train)
-        oof = _sigmoid(model._calibrate(model.oof_logit_))
         row = {
             "model": "glass-box boosting",
             "settings": dict(settings),
             "cv_log_loss": model.cv_log_loss_,
-            "cv_roc_auc": float(roc_auc_score(y_train, oof)),
+            "cv_roc_auc": float(roc_auc_score(y_train, model.oof_probability_)),
             "seconds": round(time.perf_counter() - tick, 2),
         }
         table.append(row)
@@ -230,14 +230,14 @@ def train_model(
         scorer=scorer,
         explainer=explainer,
         drift_reference=drift_reference,
-        feature_config={
-            "features": features,
-            "categories": builder.categories,
-            "reference_year": builder.reference_year_,
-            "categorical": {features[j]: k for j, k in categorical.items()},
-            "pairs": [[features[a], features[b]] for a, b in pairs],
-            "monotonic": {features[j]: s for j, s in monotonic.items()},
-        },
+        feature_config=FeatureConfig(
+            features=features,
+            categories=builder.categories,
+            reference_year=builder.reference_year_,
+            categorical={features[j]: k for j, k in categorical.items()},
+            pairs=[[features[a], features[b]] for a, b in pairs],
+            monotonic={features[j]: s for j, s in monotonic.items()},
+        ),
         metrics=metrics,
         baseline_metrics=baseline_metrics,
         candidates=table,
@@ -268,32 +268,18 @@ def read_labelled(
     *,
     encoding: str | None = None,
     sheet: str | int | None = None,
+    header_row: int | None = None,
 ) -> tuple[pd.DataFrame, ValidationReport]:
     """Read and validate a labelled file whole: the valid rows and the validation report."""
-    source = open_table(path, encoding=encoding, sheet=sheet)
-    report = ValidationReport()
-    frames = []
-    for result in iter_validated(source, contract, labelled=True):
-        report.add(result)
-        frames.append(result.valid)
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    collected = collect_file(
+        path, contract, labelled=True, encoding=encoding, sheet=sheet, header_row=header_row
+    )
+    frame, report = collected.valid, collected.report
     if not len(frame):
         raise TrainingError(
             f"no valid labelled rows in {Path(path).name} ({report.rows_read} read)"
         )
     return frame, report
-
-
-def read_truth(path: str | Path) -> pd.DataFrame:
-    """A truth file (``coop_id``, ``true_probability``) as written by ``readiness sample``."""
-    table = open_table(path).read_all().to_pandas()
-    if not {"coop_id", "true_probability"} <= set(table.columns):
-        raise TrainingError(
-            f"{Path(path).name} is not a truth file: it needs columns coop_id and true_probability"
-        )
-    table["true_probability"] = pd.to_numeric(table["true_probability"], errors="coerce")
-    table["coop_id"] = table["coop_id"].astype(str)
-    return table
 
 
 def fingerprint(frame: pd.DataFrame) -> str:
@@ -369,19 +355,3 @@ def _baseline_selection(model: LogisticRegressionCV) -> tuple[float, float]:
     scores = np.asarray(scores, dtype=float)
     per_setting = scores.reshape(scores.shape[0], -1).mean(axis=0)
     return float(-per_setting.max()), float(np.ravel(model.C_)[0])
-
-
-def align_truth(truth: pd.DataFrame, ids: pd.Series) -> np.ndarray:
-    """Each id's true probability from a truth file's rows (sample data)."""
-    if not {"coop_id", "true_probability"} <= set(truth.columns):
-        raise TrainingError("the truth file needs columns coop_id and true_probability")
-    lookup = truth.drop_duplicates("coop_id").set_index("coop_id")["true_probability"]
-    values = lookup.reindex(ids.astype(str).to_numpy()).to_numpy(dtype=float)
-    if np.isnan(values).any():
-        missing = int(np.isnan(values).sum())
-        raise TrainingError(f"the truth file lacks {missing} of the holdout's coop_id values")
-    return values
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))

@@ -8,31 +8,30 @@ silently: ``rows_read == rows_valid + rows_rejected`` for every chunk and every 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from scoring.buffers import text_buffers
 from scoring.contract import Column, Contract
-from scoring.normalize import NormalizedChunk, map_headers, normalize_chunk
-from scoring.reading import TableSource, open_table
+from scoring.normalize import NormalizedChunk
+from scoring.text import fold_matches
 
 __all__ = [
     "REJECT_COLUMNS",
     "ChunkResult",
     "ValidationReport",
     "Validator",
-    "iter_validated",
+    "empty_rejects",
     "reject_table",
-    "validate_file",
 ]
 
 REJECT_COLUMNS = ["row", "coop_id", "error"]
 _MAX_QUOTE = 40
+_TOTALS = "totals row"
 _PACKED_BYTES = 32  # ids up to this long are hashed in numpy
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX_1, _MIX_2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
@@ -40,13 +39,20 @@ _MIX_1, _MIX_2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
 
 @dataclass
 class ChunkResult:
-    """One validated chunk: the valid rows (canonical columns plus ``row``) and the rejects."""
+    """One validated chunk: the valid rows (canonical columns plus ``row``) and the rejects.
+
+    ``rows`` holds the spreadsheet row of every row read in the chunk and ``ids`` their ids
+    as normalised (the Dask driver checks repeated ids with them); ``passthrough`` the kept
+    input columns of the valid rows.
+    """
 
     valid: pd.DataFrame
     rejects: pd.DataFrame
     rows_read: int
     unknown_categories: dict[str, Counter] = field(default_factory=dict)
     passthrough: pd.DataFrame | None = None
+    rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    ids: pd.Series | None = None
 
 
 @dataclass
@@ -58,6 +64,7 @@ class ValidationReport:
     rows_rejected: int = 0
     problems: Counter = field(default_factory=Counter)
     unknown_categories: dict[str, Counter] = field(default_factory=dict)
+    header_row: int = 1  # the spreadsheet row the headers were found on
 
     def add(self, result: ChunkResult) -> None:
         self.rows_read += result.rows_read
@@ -92,17 +99,10 @@ class Validator:
         self._seen_hashes = np.empty(0, dtype=np.uint64)
         self._seen_rows = np.empty(0, dtype=np.int64)
 
-    def validate(
-        self,
-        chunk: NormalizedChunk,
-        rows: np.ndarray,
-        *,
-        keep: list[str] | None = None,
-    ) -> ChunkResult:
+    def validate(self, chunk: NormalizedChunk, rows: np.ndarray) -> ChunkResult:
         """Split a normalised chunk into valid rows and rejects.
 
-        ``rows`` holds each row's spreadsheet row number. ``keep`` names raw input columns (as
-        written in the header) to pass through with the valid rows.
+        ``rows`` holds each row's spreadsheet row number.
         """
         frame = chunk.frame
         n = len(frame)
@@ -112,7 +112,12 @@ class Validator:
             if problems is not None:
                 messages.append(problems)
         ids = frame[self.contract.id_column.name]
-        duplicate = self._duplicates(ids, rows) if self.check_duplicates else None
+        id_totals = fold_matches(ids, self.contract.totals)
+        totals = self._totals_rows(chunk, id_totals)
+        if totals is not None:  # its other cells are sums or blank: say only what the row is
+            messages = [(mask & ~totals, lines) for mask, lines in messages]
+            messages.insert(0, (totals, dict.fromkeys(np.flatnonzero(totals).tolist(), _TOTALS)))
+        duplicate = self._duplicates(ids, rows, id_totals) if self.check_duplicates else None
         if duplicate is not None:
             messages.append(duplicate)
         bad = np.zeros(n, dtype=bool)
@@ -123,7 +128,15 @@ class Validator:
         valid = frame.loc[~bad] if bad.any() else frame.copy(deep=False)
         valid.insert(0, "row", rows[~bad])
         valid = valid.reset_index(drop=True)
-        return ChunkResult(valid, rejects, n, chunk.unknown_categories)
+        return ChunkResult(valid, rejects, n, chunk.unknown_categories, rows=rows)
+
+    def _totals_rows(self, chunk: NormalizedChunk, id_totals: np.ndarray) -> np.ndarray | None:
+        """Rows whose id or name is a whole ``[totals]`` word (``جمع کل``), or None if none is."""
+        totals = id_totals.copy()
+        for column in self.contract.totals_columns:
+            if column.type != "id" and column.name in chunk.originals:  # read, not absent
+                totals |= fold_matches(chunk.frame[column.name], self.contract.totals)
+        return totals if totals.any() else None
 
     def _column_problems(
         self, column: Column, chunk: NormalizedChunk
@@ -143,7 +156,7 @@ class Validator:
             checks.append((missing, "is empty but required"))
         if column.is_numeric:
             numbers = np.asarray(values, dtype=np.float64)
-            checks.extend(_range_checks(numbers, column))
+            checks.extend(column.range_violations(numbers))
         if not checks:
             return None
         mask = np.zeros(n, dtype=bool)
@@ -158,7 +171,7 @@ class Validator:
                     quoted = "" if what == "is empty but required" else f" '{texts[position]}'"
                     lines.append(f"{column.name}:{quoted} {what}")
                     break
-        return mask, _align(index, lines, n)
+        return mask, _by_position(index, lines)
 
     def repeated_ids(
         self, ids: pd.Series, rows: np.ndarray
@@ -170,10 +183,14 @@ class Validator:
         return self._duplicates(ids, rows)
 
     def _duplicates(
-        self, ids: pd.Series, rows: np.ndarray
+        self, ids: pd.Series, rows: np.ndarray, id_totals: np.ndarray | None = None
     ) -> tuple[np.ndarray, dict[int, str]] | None:
         n = len(ids)
         texts = _id_texts(ids)
+        if id_totals is None:
+            id_totals = fold_matches(ids, self.contract.totals)
+        if id_totals.any():  # a totals word (several subtotal rows) is no id: never a repeat
+            texts = pc.if_else(pa.array(~id_totals), texts, pa.scalar(None, texts.type))
         if texts.null_count == n:
             return None
         present = np.arange(n)
@@ -217,133 +234,7 @@ class Validator:
             f"{name}: '{_shorten(str(text))}' repeats row {first_row[i]}"
             for i, text in zip(index, shown, strict=True)
         ]
-        return mask, _align(index, lines, n)
-
-
-def attach_bad_rows(
-    result: ChunkResult, bad: list, source: TableSource, contract: Contract
-) -> ChunkResult:
-    """Add rows the reader could not split to a chunk's rejects, in row order."""
-    return _with_bad_rows(result, bad, source, contract)
-
-
-def passthrough_columns(
-    table: pa.Table, keep: list[str], headers: dict[str, str], result: ChunkResult, rows: np.ndarray
-) -> pd.DataFrame:
-    """The ``keep`` input columns (as written) of a chunk's valid rows."""
-    return _passthrough(table, keep, headers, ~result_bad(result, rows))
-
-
-def iter_validated(
-    source: TableSource,
-    contract: Contract,
-    *,
-    chunk_size: int = 100_000,
-    labelled: bool = False,
-    keep: list[str] | None = None,
-) -> Iterator[ChunkResult]:
-    """Read, normalise and validate a file chunk by chunk, in file order.
-
-    Rows the reader could not split (wrong number of fields) come out as rejects of the chunk
-    being read when they were met. ``keep`` names input headers to pass through (as text).
-
-    Raises
-    ------
-    ContractError
-        A required column is missing (before any row is read).
-    """
-    headers = map_headers(source.headers, contract, source=source.path.name, labelled=labelled)
-    missing_keep = [k for k in keep or [] if k not in source.headers and k not in headers]
-    if missing_keep:
-        from scoring.errors import ContractError
-
-        raise ContractError(
-            f"--keep-columns names {missing_keep}, not in {source.path.name} "
-            f"(found: {', '.join(source.headers[:12])})"
-        )
-    validator = Validator(contract, labelled=labelled)
-    reported_bad = 0
-    for first_row, table in source.chunks(chunk_size):
-        rows = source.row_numbers(first_row, table.num_rows)
-        normalized = normalize_chunk(table, headers, contract, labelled=labelled)
-        result = validator.validate(normalized, rows)
-        if keep:
-            result.passthrough = _passthrough(table, keep, headers, ~result_bad(result, rows))
-        last_row = int(rows[-1]) if len(rows) else 0
-        new_bad = [b for b in source.bad_rows[reported_bad:] if b.row <= last_row]
-        reported_bad += len(new_bad)
-        if new_bad:
-            result = _with_bad_rows(result, new_bad, source, contract)
-        # Let this chunk's cells go before the next chunk is read, not after: two chunks at
-        # once would make memory grow with the file.
-        del table, normalized
-        yield result
-    new_bad = source.bad_rows[reported_bad:]
-    if new_bad:
-        # Validate no rows, so that the valid frame has the columns and types of the others.
-        no_rows = pa.table({h: pa.array([], pa.string()) for h in source.headers})
-        normalized = normalize_chunk(no_rows, headers, contract, labelled=labelled)
-        empty = validator.validate(normalized, np.empty(0, dtype=np.int64))
-        yield _with_bad_rows(empty, new_bad, source, contract)
-
-
-def validate_file(
-    path: str | Path,
-    contract: Contract,
-    *,
-    chunk_size: int = 100_000,
-    labelled: bool = False,
-    encoding: str | None = None,
-    sheet: str | int | None = None,
-) -> tuple[ValidationReport, pd.DataFrame]:
-    """Validate a whole file: the report and every rejected row (row, coop_id, error)."""
-    source = open_table(path, encoding=encoding, sheet=sheet)
-    report = ValidationReport()
-    rejects = []
-    for result in iter_validated(source, contract, chunk_size=chunk_size, labelled=labelled):
-        report.add(result)
-        if len(result.rejects):
-            rejects.append(result.rejects)
-    frame = pd.concat(rejects, ignore_index=True) if rejects else _empty_rejects()
-    return report, frame
-
-
-def result_bad(result: ChunkResult, rows: np.ndarray) -> np.ndarray:
-    """Which of a chunk's rows were rejected (by row number)."""
-    return np.isin(rows, result.rejects["row"].to_numpy(dtype=np.int64))
-
-
-def _passthrough(
-    table: pa.Table, keep: list[str], headers: dict[str, str], valid: np.ndarray
-) -> pd.DataFrame:
-    columns = {}
-    for name in keep:
-        header = headers.get(name, name)
-        values = table.column(header).to_numpy(zero_copy_only=False)
-        columns[name] = np.asarray(values, dtype=object)[valid]
-    return pd.DataFrame(columns)
-
-
-def _with_bad_rows(result: ChunkResult, bad: list, source: TableSource, contract: Contract):
-    id_position = None
-    headers = map_headers(source.headers, contract, source=source.path.name)
-    id_header = headers.get(contract.id_column.name)
-    if id_header in source.headers:
-        id_position = source.headers.index(id_header)
-    extra = []
-    for item in bad:
-        fields = item.text.split(source.delimiter)
-        coop_id = (
-            fields[id_position].strip()
-            if id_position is not None and id_position < len(fields)
-            else ""
-        )
-        extra.append({"row": item.row, "coop_id": coop_id, "error": item.error})
-    rejects = pd.concat([result.rejects, pd.DataFrame(extra)], ignore_index=True)
-    rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
-    result.rejects = rejects
-    result.rows_read += len(bad)
-    return result
+        return mask, _by_position(index, lines)
 
 
 def _id_texts(ids: pd.Series) -> pa.Array:
@@ -365,7 +256,7 @@ def _hash_texts(texts: pa.Array) -> np.ndarray:
     seed, then per word of the cell: xor, murmur3's finaliser); longer ones by pandas. The hash
     depends on the cell alone, so an id hashes the same in every chunk.
     """
-    offsets, data = _text_bytes(texts)
+    offsets, data = text_buffers(texts)
     lengths = np.diff(offsets)
     hashes = lengths.astype(np.uint64) * _GOLDEN
     word = np.empty((len(lengths), 8), dtype=np.uint8)
@@ -397,22 +288,6 @@ def _argsort_stable(hashes: np.ndarray) -> np.ndarray:
     return order
 
 
-def _text_bytes(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """``(offsets, bytes)`` of a string or large string array, offsets from 0."""
-    n = len(texts)
-    if n == 0:
-        return np.zeros(1, dtype=np.int64), np.empty(0, dtype=np.uint8)
-    width = np.dtype(np.int64 if pa.types.is_large_string(texts.type) else np.int32)
-    _, offsets_buffer, data_buffer = texts.buffers()
-    offsets = np.frombuffer(
-        offsets_buffer, dtype=width, count=n + 1, offset=width.itemsize * texts.offset
-    )
-    start, stop = int(offsets[0]), int(offsets[-1])
-    if data_buffer is None or stop == start:
-        return offsets - start, np.empty(0, dtype=np.uint8)
-    return offsets - start, np.frombuffer(data_buffer, np.uint8, count=stop - start, offset=start)
-
-
 def _insert_sorted(into: np.ndarray, new: np.ndarray, at: np.ndarray) -> np.ndarray:
     """``into`` with ``new[j]`` inserted before ``into[at[j]]`` (``at`` sorted).
 
@@ -440,7 +315,8 @@ def reject_table(rejects: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _empty_rejects() -> pd.DataFrame:
+def empty_rejects() -> pd.DataFrame:
+    """A rejects table with no rows (``row``, ``coop_id``, ``error``)."""
     return pd.DataFrame({"row": pd.Series(dtype=np.int64), "coop_id": [], "error": []})
 
 
@@ -452,7 +328,7 @@ def _rejects(
 ) -> pd.DataFrame:
     index = np.flatnonzero(bad)
     if not len(index):
-        return _empty_rejects()
+        return empty_rejects()
     errors = []
     for i in index:
         parts = [lines[i] for mask, lines in messages if mask[i]]
@@ -461,8 +337,8 @@ def _rejects(
     return pd.DataFrame({"row": rows[index].astype(np.int64), "coop_id": coop_ids, "error": errors})
 
 
-def _align(index: np.ndarray, lines: list[str], n: int) -> dict[int, str]:
-    """``{row position: message}`` for the rows in ``index`` (``n`` rows in the chunk)."""
+def _by_position(index: np.ndarray, lines: list[str]) -> dict[int, str]:
+    """``{row position: message}`` for the rows in ``index``."""
     return {int(i): line for i, line in zip(index, lines, strict=True)}
 
 
@@ -470,27 +346,6 @@ def _missing(values: object) -> np.ndarray:
     if isinstance(values, pd.Series):
         return values.isna().to_numpy()
     return pd.isna(np.asarray(values))
-
-
-def _range_checks(numbers: np.ndarray, column: Column) -> list[tuple[np.ndarray, str]]:
-    checks = []
-    with np.errstate(invalid="ignore"):
-        if column.min is not None:
-            checks.append((numbers < column.min, f"is below the minimum {_fmt(column.min)}"))
-        if column.min_exclusive is not None:
-            checks.append(
-                (
-                    numbers <= column.min_exclusive,
-                    f"must be greater than {_fmt(column.min_exclusive)}",
-                )
-            )
-        if column.max is not None:
-            checks.append((numbers > column.max, f"is above the maximum {_fmt(column.max)}"))
-        if column.max_exclusive is not None:
-            checks.append(
-                (numbers >= column.max_exclusive, f"must be less than {_fmt(column.max_exclusive)}")
-            )
-    return [(mask, what) for mask, what in checks if mask.any()]
 
 
 def _quote(original: pa.Array | None, index: np.ndarray) -> list[str]:
@@ -502,10 +357,6 @@ def _quote(original: pa.Array | None, index: np.ndarray) -> list[str]:
 
 def _shorten(text: str) -> str:
     return text if len(text) <= _MAX_QUOTE else text[: _MAX_QUOTE - 1] + "…"
-
-
-def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _problem_kind(problem: str) -> str:

@@ -41,7 +41,7 @@ def trained(tmp_path_factory, sample_frames):
 @pytest.fixture(scope="session")
 def scoring_model(trained):
     """The trained model, loaded and verified as ``readiness score`` loads it."""
-    from scoring.batch import ScoringModel
+    from scoring.model import ScoringModel
     from scoring.registry import load_model
 
     registry, reference, _ = trained

@@ -18,8 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
-from scoring.batch import SCORE_COLUMNS, evaluate_file, score_file, score_frame, tiers_of
+from scoring.batch import SCORE_COLUMNS, score_file, score_frame
 from scoring.contract import load_contract
+from scoring.file_evaluation import evaluate_file
+from scoring.model import tiers_of
 from scoring.registry import load_model
 from scoring.sample import generate_sample, inject_problems, to_english_table, to_persian_table
 

@@ -102,12 +102,12 @@ def registry(files, tmp_path_factory):
 def test_train_saves_a_model_and_prints_its_holdout_metrics(registry):
     folder, reference, stdout = registry
     loaded = load_model(folder, reference)
-    overall = loaded.manifest["metrics"]["overall"]
+    overall = loaded.manifest.metrics["overall"]
     assert f"{overall['roc_auc']:.4f}" in stdout
     assert "gap to Bayes AUC" in stdout  # --truth adds the truth rows
-    assert f"{loaded.manifest['metrics']['truth']['auc_gap']:.4f}" in stdout
+    assert f"{loaded.manifest.metrics['truth']['auc_gap']:.4f}" in stdout
     assert "model selection" in stdout and "spline logistic" in stdout
-    assert loaded.manifest["training"]["rows"] == 1200 and loaded.manifest["seed"] == 3
+    assert loaded.manifest.training["rows"] == 1200 and loaded.manifest.seed == 3
     assert [r["version"] for r in list_models(folder)] == [reference.split("@")[1]]
 
 

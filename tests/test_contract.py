@@ -18,8 +18,8 @@ from scoring.contract import (
     load_contract,
 )
 from scoring.errors import ContractError, ReadinessError
+from scoring.pipeline import validate_file
 from scoring.text import fold_text
-from scoring.validation import validate_file
 
 # The column table of shared/DESIGN.md, typed by hand: name, Persian header, type, required.
 DESIGN_COLUMNS = [
@@ -387,3 +387,45 @@ def test_a_lone_string_is_one_alias_or_word_not_its_letters(document):
     assert lookup["member count"] == "members"
     assert "m" not in lookup and "" not in lookup
     assert contract.yes == {"yes"} and contract.no == {"no"}
+
+
+# --------------------------------------------------------------------------------------------
+# Feature labels: the names the reports print
+
+
+def test_feature_labels_name_every_model_feature_in_both_languages(contract):
+    for feature in contract.model.features:
+        assert set(contract.feature_labels[feature]) == {"en", "fa"}, feature
+    assert contract.feature_label("utilization") == "Capacity utilization"
+    assert contract.feature_label("utilization", "fa") == "میزان استفاده از ظرفیت"
+    # A label may say more than the column header: the unit of sales.
+    assert contract.feature_label("revenue", "fa") == "فروش (میلیون ریال)"
+    assert contract.column("revenue").fa == "فروش"
+
+
+def test_feature_label_falls_back_to_the_persian_header_then_the_name(contract):
+    assert contract.feature_label("name", "fa") == "نام تعاونی"  # a column without a label
+    assert contract.feature_label("name", "en") == "name"
+    assert contract.feature_label("revenue_prev", "en") == "revenue prev"
+    assert contract.feature_label("not_a_feature", "fa") == "not a feature"
+
+
+def test_contract_without_feature_labels_takes_the_packaged_ones(document):
+    del document["feature_labels"]  # as stored with models trained before the labels
+    contract = contract_from_dict(document)
+    assert contract.feature_label("utilization", "en") == "Capacity utilization"
+    assert contract.feature_label("utilization", "fa") == "میزان استفاده از ظرفیت"
+
+
+def test_an_empty_feature_labels_table_falls_back_to_headers_and_names(document):
+    document["feature_labels"] = {}
+    contract = contract_from_dict(document)
+    assert contract.feature_labels == {}
+    assert contract.feature_label("members", "fa") == "تعداد اعضا"
+    assert contract.feature_label("utilization", "en") == "utilization"
+
+
+@pytest.mark.parametrize("labels", ["Capacity", {"de": "Auslastung"}, {"en": 3}])
+def test_feature_label_that_is_not_a_table_of_texts(document, labels):
+    document["feature_labels"]["utilization"] = labels
+    assert "feature_labels.utilization" in _error(document)

@@ -14,6 +14,8 @@ from scoring.evaluation import (
     expected_calibration_error,
     group_metrics,
     ks_statistic,
+    paired_bootstrap,
+    reliability_bins,
     tier_metrics,
     truth_metrics,
 )
@@ -152,3 +154,73 @@ def test_bootstrap_intervals_bracket_the_estimate():
     for metric, (low, high) in intervals.items():
         assert low < point[metric] < high, metric
     assert intervals == bootstrap_intervals(y, p, rounds=40)  # seeded: reproducible
+
+
+def _labelled(seed: int, n: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    p = rng.random(n)
+    return (rng.random(n) < p).astype(int), p
+
+
+def test_paired_bootstrap_model_and_baseline_intervals_are_each_ones_own_bootstrap():
+    y, p = _labelled(3)
+    baseline = np.clip(p + np.random.default_rng(4).normal(0, 0.2, len(p)), 0.01, 0.99)
+    paired = paired_bootstrap(y, p, baseline, rounds=40, seed=7)
+    # The same resamples (same seed) as the one-model bootstrap of each.
+    assert paired["model"] == bootstrap_intervals(y, p, rounds=40, seed=7)
+    assert paired["baseline"] == bootstrap_intervals(y, baseline, rounds=40, seed=7)
+    assert paired_bootstrap(y, p, rounds=40, seed=7) == {"model": paired["model"]}
+
+
+def test_paired_bootstrap_difference_by_a_second_computation():
+    y, p = _labelled(5, 200)
+    baseline = p**2
+    rounds, seed = 30, 1
+    paired = paired_bootstrap(y, p, baseline, metrics=("brier",), rounds=rounds, seed=seed)
+    rng = np.random.default_rng(seed)
+    differences = []
+    for _ in range(rounds):
+        rows = rng.integers(0, len(y), len(y))
+        differences.append(
+            np.mean((p[rows] - y[rows]) ** 2) - np.mean((baseline[rows] - y[rows]) ** 2)
+        )
+    low, high = paired["difference"]["brier"]
+    assert low == pytest.approx(np.quantile(differences, 0.025), abs=1e-12)
+    assert high == pytest.approx(np.quantile(differences, 0.975), abs=1e-12)
+
+
+def test_paired_difference_of_ranking_metrics_is_zero_for_a_monotone_baseline():
+    # p**3 orders the rows as p does: ROC AUC, PR AUC and KS are the same on every resample,
+    # while the Brier score (which reads the values) differs.
+    y, p = _labelled(8)
+    paired = paired_bootstrap(y, p, p**3, metrics=("roc_auc", "pr_auc", "ks", "brier"), rounds=25)
+    for metric in ("roc_auc", "pr_auc", "ks"):
+        assert paired["difference"][metric] == pytest.approx((0.0, 0.0), abs=1e-12), metric
+    low, high = paired["difference"]["brier"]
+    assert low < high
+
+
+def test_reliability_bins_by_hand():
+    # Eight rows sorted by p, four equal-count bins of two.
+    p = np.array([0.9, 0.1, 0.2, 0.8, 0.4, 0.3, 0.6, 0.7])
+    y = np.array([1, 0, 0, 1, 1, 0, 0, 1])
+    bins = reliability_bins(y, p, bins=4)
+    np.testing.assert_allclose(bins["predicted"], [0.15, 0.35, 0.65, 0.85])
+    np.testing.assert_allclose(bins["observed"], [0.0, 0.5, 0.5, 1.0])
+    np.testing.assert_array_equal(bins["rows"], [2, 2, 2, 2])
+    # More bins than rows: one row each.
+    assert len(reliability_bins(y[:3], p[:3], bins=10)["rows"]) == 3
+
+
+def test_reliability_intervals_are_wilson_intervals_as_scipy_computes_them():
+    from scipy.stats import binomtest
+
+    rng = np.random.default_rng(2)
+    p = rng.random(40)
+    y = (rng.random(40) < p).astype(int)
+    bins = reliability_bins(y, p, bins=5)
+    order = np.argsort(p, kind="stable")
+    for k, rows in enumerate(np.array_split(order, 5)):
+        wilson = binomtest(int(y[rows].sum()), len(rows)).proportion_ci(method="wilson")
+        assert bins["low"][k] == pytest.approx(wilson.low, abs=1e-6)
+        assert bins["high"][k] == pytest.approx(wilson.high, abs=1e-6)

@@ -300,3 +300,110 @@ def test_drift_psi_matches_a_hand_count_against_the_reference(setting):
     actual = np.array(counts) / len(values)
     expected = psi(reference["expected"], actual)
     assert _drift(setting, fresh)["members"]["psi"] == pytest.approx(expected, abs=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# Feature shapes, on tables small enough to work by hand
+
+
+@pytest.fixture
+def small_scorer():
+    from scoring.compiled import CompiledScorer, FeatureTable, PairTable
+
+    tables = [
+        FeatureTable(
+            "utilization", "numeric", np.array([0.3, 0.7]), np.array([-0.5, 0, 0.4]), -0.2
+        ),
+        FeatureTable("sector", "categorical", np.empty(0), np.array([0.1, -0.1, 0.3]), 0.0),
+        FeatureTable("iso9001", "numeric", np.array([0.5]), np.array([-0.3, 0.2]), -0.1),
+        FeatureTable("members", "numeric", np.empty(0), np.array([0.0]), 0.0),  # unused
+    ]
+    interaction = np.arange(12, dtype=float).reshape(3, 4) / 100  # iso9001 cells x sector cells
+    return CompiledScorer(
+        [t.name for t in tables], tables, [PairTable(2, 1, interaction)], intercept=-1.0
+    )
+
+
+SECTORS = {"sector": ["industrial", "agriculture", "food_processing", "mining"]}
+
+
+def test_feature_kinds_and_cells(small_scorer):
+    from scoring.explain import cell_keys, feature_kind
+
+    contract = load_contract()
+    utilization, sector, iso, members = small_scorer.tables
+    assert [feature_kind(t, contract) for t in small_scorer.tables] == [
+        "numeric", "categorical", "yesno", "numeric",
+    ]  # fmt: skip
+    assert cell_keys(utilization, contract, SECTORS) == [
+        ("le", 0.3), ("between", (0.3, 0.7)), ("gt", 0.7), ("word", "missing"),
+    ]  # fmt: skip
+    yes_no = [("word", "no"), ("word", "yes"), ("word", "missing")]
+    assert cell_keys(iso, contract, SECTORS) == yes_no
+    assert cell_keys(sector, contract, SECTORS) == [
+        ("category", "industrial"), ("category", "agriculture"), ("category", "food_processing"),
+        ("word", "missing"),
+    ]  # fmt: skip
+    assert cell_keys(members, contract, SECTORS) == [("word", "all_values"), ("word", "missing")]
+
+
+def test_pair_contributions_add_main_effects_and_interaction(small_scorer):
+    from scoring.explain import pair_contributions
+
+    (pair,) = pair_contributions(small_scorer, load_contract(), categories=SECTORS)
+    assert (pair["first"], pair["second"]) == ("iso9001", "sector")
+    assert pair["joint"].shape == (3, 4)
+    # iso9001 yes (0.2) with agriculture (-0.1), interaction cell [1, 1] = 0.05.
+    assert pair["joint"][1, 1] == pytest.approx(0.2 - 0.1 + 0.05)
+    # missing iso9001 (-0.1) with a missing sector (0.0), interaction cell [2, 3] = 0.11.
+    assert pair["joint"][2, 3] == pytest.approx(-0.1 + 0.0 + 0.11)
+    assert pair["second_cells"][-1] == ("word", "missing")
+
+
+def test_contribution_spread_by_hand(small_scorer):
+    from scoring.explain import contribution_spread
+
+    utilization, sector, *_ = small_scorer.tables
+    # No reference: the spread of the cells -0.5, 0, 0.4, -0.2 (mean -0.075).
+    assert contribution_spread(utilization, None) == pytest.approx(np.sqrt(0.4275 / 4))
+    # Categories with their training shares (the last for missing): mean 0.08, variance 0.0196.
+    shares = {"expected": [0.5, 0.3, 0.2, 0.0], "categories": ["a", "b", "c"]}
+    assert contribution_spread(sector, shares) == pytest.approx(0.14)
+    # Numbers: one point per training decile bin, [below 0.2, 0.35, 0.65, 0.8, missing], in
+    # cells 0, 1, 1, 2 and missing: values -0.5, 0, 0, 0.4, -0.2; mean 0.01, variance 0.0609.
+    deciles = {"edges": [0.2, 0.5, 0.8], "expected": [0.1, 0.3, 0.3, 0.2, 0.1]}
+    assert contribution_spread(utilization, deciles) == pytest.approx(np.sqrt(0.0609))
+
+
+def test_numeric_view_frames_the_middle_80_percent():
+    from scoring.compiled import FeatureTable
+    from scoring.explain import numeric_view
+
+    table = FeatureTable("members", "numeric", np.array([2.0, 5.0]), np.zeros(3), 0.0)
+    view = numeric_view(table, {"edges": list(range(1, 10))})
+    # Deciles 1..9: linear, reach 0.6 * 8 cut at the known range 1..9, padded by 6% of 8.
+    assert not view["log"] and view["band"] == (1.0, 9.0)
+    assert (view["low"], view["high"]) == pytest.approx((1 - 0.48, 9 + 0.48))
+    # A long right tail (p90 / p10 = 50, p90 - median > 3 (median - p10)): a log axis.
+    skewed = numeric_view(table, {"edges": [1, 2, 3, 4, 5, 6, 7, 8, 50]})
+    assert skewed["log"] and skewed["band"] == (1.0, 50.0)
+    flat = FeatureTable("x", "numeric", np.empty(0), np.zeros(1), 0.0)
+    assert numeric_view(flat, None)["band"] is None
+
+
+def test_feature_contributions_ready_to_draw(small_scorer):
+    from scoring.explain import contribution_spread, feature_contributions
+
+    contract = load_contract()
+    items = feature_contributions(small_scorer, contract, categories=SECTORS, drift_reference={})
+    by_name = {item["name"]: item for item in items}
+    spreads = [item["spread"] for item in items]
+    assert spreads == sorted(spreads, reverse=True)
+    assert by_name["utilization"]["spread"] == contribution_spread(small_scorer.tables[0], None)
+    assert by_name["iso9001"]["partner"] == "sector" and by_name["sector"]["partner"] == "iso9001"
+    assert by_name["utilization"]["partner"] is None
+    assert by_name["iso9001"]["monotonic"] == contract.model.monotonic["iso9001"] == 1
+    assert by_name["iso9001"]["values"] == [-0.3, 0.2]  # no, yes
+    assert by_name["sector"]["keys"] == ["industrial", "agriculture", "food_processing"]
+    assert not by_name["members"]["used"] and by_name["utilization"]["used"]
+    assert by_name["utilization"]["missing"] == -0.2

@@ -15,7 +15,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from scoring.contract import load_contract
-from scoring.features import DERIVED_FEATURES, FeatureBuilder
+from scoring.feature_builder import FeatureBuilder
+from scoring.features import DERIVED_FEATURES
 from scoring.glassbox import GlassBoxClassifier
 from scoring.training import feature_builder
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from scoring.contract import load_contract
 from scoring.errors import ContractError
+from scoring.headers import map_headers
 from scoring.normalize import (
-    map_headers,
     normalize_chunk,
     parse_category,
     parse_id,

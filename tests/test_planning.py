@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from scoring import planning
-from scoring.batch import score_frame, tiers_of
-from scoring.contract import load_contract
+from scoring.batch import score_frame
+from scoring.contract import contract_from_dict, load_contract
 from scoring.errors import PlanError
+from scoring.model import tiers_of
 from scoring.planning import (
     CANDIDATE_COLUMNS,
     PLAN_COLUMNS,
@@ -39,6 +39,8 @@ from scoring.planning import (
     policy_baselines,
     programs_from_dict,
 )
+from scoring.planning import allocation as allocation_module
+from scoring.planning import plan as plan_module
 from scoring.sample import generate_sample, to_english_table
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "programs.toml"
@@ -226,6 +228,51 @@ def test_load_programs_accepts_every_effect_form(tmp_path, contract):
         Effect("revenue", "multiply", 1.1),
     )
     assert mix.name_fa == "" and mix.condition is not None
+
+
+def _contract_with(**rules):
+    """The default contract with some columns' rules replaced: ``name={key: value or None}``."""
+    document = load_contract().to_dict()
+    for column in document["column"]:
+        for key, value in rules.get(column["name"], {}).items():
+            if value is None:
+                column.pop(key, None)
+            else:
+                column[key] = value
+    return contract_from_dict(document)
+
+
+@pytest.mark.parametrize(
+    ("effect", "rules", "expected"),
+    [
+        ({"members": 0}, {}, "effect members = 0: below the minimum 1 of members"),
+        ({"defect_rate": 1.5}, {}, "effect defect_rate = 1.5: above the maximum 1 of defect_rate"),
+        (
+            {"installed_capacity": 0},
+            {},
+            "effect installed_capacity = 0: installed_capacity must be greater than 0",
+        ),
+        (
+            {"debt_ratio": 2.5},
+            {"debt_ratio": {"max_exclusive": 2.5}},
+            "effect debt_ratio = 2.5: debt_ratio must be less than 2.5",
+        ),
+        (
+            {"defect_rate": 1.5},
+            {"defect_rate": {"min": None, "max": None}},
+            "effect defect_rate = 1.5: defect_rate is a rate between 0 and 1",
+        ),
+    ],
+)
+def test_an_effect_outside_its_range_names_the_rule(effect, rules, expected):
+    contract = _contract_with(**rules)
+    with pytest.raises(PlanError) as error:
+        program(effect, contract=contract)
+    assert str(error.value) == f"programmes: programme 'p': {expected}"
+    (column,) = effect
+    inside = {"members": 1, "defect_rate": 1, "installed_capacity": 0.5, "debt_ratio": 2.25}
+    accepted = program({column: inside[column]}, contract=contract)  # just inside the rule
+    assert accepted.effects == (Effect(column, "set", float(inside[column])),)
 
 
 # ---------------------------------------------------------------------------- eligibility
@@ -498,12 +545,12 @@ def feasible_plans(problem):
 @given(pools(max_coops=6, max_programs=3))
 def test_milp_matches_brute_force(pool):
     candidates, programs, budget = pool
-    kept, coops, progs, slots = planning._pool(candidates, programs, budget)
+    kept, coops, progs, slots = plan_module._pool(candidates, programs, budget)
     if not len(kept):
         assert allocate(candidates, programs, budget).objective == 0
         return
-    problem = planning._problem(kept, coops, progs, slots, budget)
-    _, bound, reduced = planning._relaxation(problem)
+    problem = plan_module._problem(kept, coops, progs, slots, budget)
+    _, bound, reduced = allocation_module._relaxation(problem)
     uplift = problem.uplift.tolist()
     # Reduced-cost fixing rests on this: a plan loses |reduced| for every candidate it sets
     # against the LP side, so uplift(plan) <= bound - those losses, for EVERY feasible plan.
@@ -522,7 +569,7 @@ def test_milp_matches_brute_force(pool):
     # From weaker incumbents the fixing leaves more to HiGHS, and must never cut off the optimum.
     empty = lambda problem, x_lp: np.zeros(len(problem.uplift), dtype=bool)  # noqa: E731
     for weaker in ({"_improve": lambda plan, problem: plan}, {"_greedy_plan": empty}):
-        with patch.multiple(planning, **weaker):
+        with patch.multiple(allocation_module, **weaker):
             weak = allocate(candidates, programs, budget, method="milp")
         assert weak.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
 
@@ -548,7 +595,7 @@ def ratio_greedy(problem, x_lp):
     """A weak incumbent: uplift per cost only, no LP order, no exchanges."""
     ratio = problem.uplift / np.maximum(problem.costs, 1e-12)
     order = np.argsort(-ratio, kind="stable")
-    return planning._take_in_order(
+    return allocation_module.fund_in_order(
         order, problem.coops, problem.progs, problem.costs, problem.slots, problem.budget
     )
 
@@ -558,8 +605,8 @@ def ratio_greedy(problem, x_lp):
 def test_milp_matches_highs_on_the_whole_problem(seed):
     """Reduced-cost fixing never cuts off the optimum HiGHS finds without it."""
     candidates, programs, budget = random_pool(seed)
-    kept, coops, progs, slots = planning._pool(candidates, programs, budget)
-    problem = planning._problem(kept, coops, progs, slots, budget)
+    kept, coops, progs, slots = plan_module._pool(candidates, programs, budget)
+    problem = plan_module._problem(kept, coops, progs, slots, budget)
     whole = milp(
         -problem.uplift,
         constraints=LinearConstraint(problem.matrix, -np.inf, problem.upper),
@@ -568,8 +615,8 @@ def test_milp_matches_highs_on_the_whole_problem(seed):
         options={"mip_rel_gap": 0},
     )
     best = -whole.fun
-    for incumbent in (planning._greedy_plan, ratio_greedy):
-        with patch.object(planning, "_greedy_plan", incumbent):
+    for incumbent in (allocation_module._greedy_plan, ratio_greedy):
+        with patch.object(allocation_module, "_greedy_plan", incumbent):
             exact = allocate(candidates, programs, budget, method="milp")
         assert exact.status == "optimal"
         assert exact.objective == pytest.approx(best, rel=1e-6, abs=1e-9)
@@ -708,12 +755,12 @@ def test_plan_file_end_to_end(tmp_path, scoring_model, registry_file, example_pr
     )  # fmt: skip
     plan = pacsv.read_csv(out).to_pandas()
     assert list(plan.columns) == PLAN_COLUMNS
-    assert len(plan) == result["funded"] > 0
+    assert len(plan) == result.funded > 0
     assert plan["cost"].sum() <= 5000
     assert plan["uplift"].is_monotonic_decreasing
     assert not plan["coop_id"].duplicated().any()
     assert set(plan["program"]) <= {p.id for p in example_programs}
-    assert result["rows_read"] == 300 and result["rows_rejected"] == 1
+    assert result.rows_read == 300 and result.rows_rejected == 1
     assert pacsv.read_csv(rejects).to_pandas()["row"].tolist() == [5]
     written = json.loads(summary.read_text(encoding="utf-8"))
     assert written["method"] == "milp" and written["status"] == "optimal"
@@ -736,8 +783,8 @@ def test_plan_file_with_nobody_eligible_writes_an_empty_plan(
     out, summary = tmp_path / "plan.csv", tmp_path / "summary.json"
     result = plan_file(registry_file, scoring_model, [nobody], 1000, out, summary=summary)
     assert out.read_text(encoding="utf-8").strip().replace('"', "") == ",".join(PLAN_COLUMNS)
-    assert result["empty"] is True and result["funded"] == 0
-    assert "no cooperative is eligible" in result["message"]
+    assert result.empty is True and result.funded == 0
+    assert "no cooperative is eligible" in result.message
     assert json.loads(summary.read_text(encoding="utf-8"))["empty"] is True
 
 

@@ -251,7 +251,7 @@ def test_a_manifest_re_signed_with_another_key_is_refused(signed):
     canonical = json.dumps(manifest, sort_keys=True, ensure_ascii=False)
     manifest["signature"] = hmac.new(OTHER_KEY, canonical.encode(), hashlib.sha256).hexdigest()
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")  # ... signed
-    assert load_model(registry, reference, signing_key=OTHER_KEY).manifest["tiers"]["A"] == 0.1
+    assert load_model(registry, reference, signing_key=OTHER_KEY).manifest.tiers["A"] == 0.1
     assert "signature does not match" in _one_line_refusal(registry, reference, signing_key=KEY)
 
 
@@ -331,7 +331,7 @@ def test_two_saves_in_the_same_instant_both_land(trained, tmp_path):
     assert first != second
     for reference in (first, second):
         loaded = load_model(tmp_path, reference, signing_key=KEY)
-        assert loaded.manifest["version"] == reference.split("@")[1]
+        assert loaded.manifest.version == reference.split("@")[1]
         assert all(row["ok"] for row in verify_model(tmp_path, reference, signing_key=KEY))
         card = (_folder(tmp_path, reference) / "model_card.md").read_text(encoding="utf-8")
         assert f"# Model card: {reference}\n" in card
@@ -384,7 +384,7 @@ def test_two_concurrent_trainings_both_land_intact(tmp_path):
     for row in rows:
         reference = f"race@{row['version']}"
         assert all(r["ok"] for r in verify_model(registry, reference)), reference
-        assert load_model(registry, reference).manifest["training"]["rows"] == 800
+        assert load_model(registry, reference).manifest.training["rows"] == 800
     leftovers = [p.name for p in (registry / "race").iterdir() if p.name.startswith(".")]
     assert leftovers == []
 

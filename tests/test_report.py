@@ -1,4 +1,4 @@
-"""Tests of the HTML reports (scoring.report) and their charts (scoring.plots).
+"""Tests of the HTML reports (scoring.report) rendered whole, in both languages.
 
 Each report is rendered once per language (module fixtures) and read back as text: the sections
 are there, the charts are embedded, the Persian one is right-to-left, nothing is fetched.
@@ -6,6 +6,8 @@ are there, the charts are embedded, the Persian one is right-to-left, nothing is
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from pathlib import Path
 
@@ -13,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring.batch import ScoringModel, score_file
-from scoring.errors import ContractError
-from scoring.plots import localize_number, shape_text
+from scoring.batch import score_file
+from scoring.errors import ContractError, OutputFileError
+from scoring.model import ScoringModel
 from scoring.registry import load_model
 from scoring.report import (
     batch_report_data,
@@ -23,6 +25,8 @@ from scoring.report import (
     render_batch_report,
     render_model_report,
 )
+from scoring.report.plots import shape_text
+from scoring.report.words import localize_number
 from scoring.sample import generate_sample, to_english_table
 
 LANGS = ("en", "fa")
@@ -216,7 +220,7 @@ def test_report_is_written_atomically(scored, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("scoring.writing.os.replace", fail)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputFileError, match="disk full"):  # one line for the user
         render_batch_report(scores, out, summary=summary)
     assert out.read_text(encoding="utf-8") == "previous report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no temporary left
@@ -252,7 +256,7 @@ def test_model_report_data_is_consistent(loaded):
         + scorer.pairs[0].values
     )
     np.testing.assert_allclose(pair["joint"], expected)
-    assert data["manifest"]["files"] == loaded.manifest["files"]
+    assert data["manifest"]["files"] == loaded.manifest.files
 
 
 def test_unknown_language_is_refused(loaded, tmp_path):
@@ -281,9 +285,9 @@ def test_model_without_holdout_or_truth_still_reports(loaded, tmp_path):
     """An older or trimmed model: no holdout file, no truth. The report says so and goes on."""
     import dataclasses
 
-    metrics = {k: v for k, v in loaded.manifest["metrics"].items() if k != "truth"}
+    metrics = {k: v for k, v in loaded.manifest.metrics.items() if k != "truth"}
     bare = dataclasses.replace(
-        loaded, path=tmp_path, manifest={**loaded.manifest, "metrics": metrics}
+        loaded, path=tmp_path, manifest=loaded.manifest.replace(metrics=metrics)
     )
     data = model_report_data(bare, rounds=ROUNDS)
     assert not data["has_holdout"] and data["truth"] is None
@@ -294,3 +298,159 @@ def test_model_without_holdout_or_truth_still_reports(loaded, tmp_path):
     assert "curves" not in ids and "truth" not in ids and "contributions" in ids
     assert "no holdout file" in html
     assert len(_images(html)) >= 3  # contribution curves, groups, tiers
+
+
+# --------------------------------------------------------------------------------------------
+# Golden files: the report data, pinned. They were written by the report module as it was
+# before it became a package (a second implementation of the same numbers); set
+# READINESS_UPDATE_GOLDEN=1 to rewrite them after an intended change.
+
+GOLDEN = Path(__file__).parent / "data" / "report"
+#: What changes from run to run (dates, versions, timings, hashes), left out of the goldens.
+MODEL_VOLATILE = (
+    "reference", "created", "warnings", "training.fingerprint", "selection.seconds",
+    "manifest.version", "manifest.created", "manifest.checksum", "manifest.files",
+    "manifest.libraries", "manifest.timings", "manifest.fingerprint",
+)  # fmt: skip
+
+
+def _plain(value):
+    """Report data as JSON values: arrays as lists, tuples as lists, NaN and inf as None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _without(data: dict, paths) -> dict:
+    """``data`` without the dotted ``paths`` (a list on the way: each of its items)."""
+    for path in paths:
+        *parents, last = path.split(".")
+        nodes = [data]
+        for part in parents:
+            nodes = [node[part] for node in nodes]
+            nodes = [
+                item for node in nodes for item in (node if isinstance(node, list) else [node])
+            ]
+        for node in nodes:
+            node.pop(last, None)
+    return data
+
+
+def _differences(actual, expected, where="data"):
+    """Where ``actual`` differs from ``expected``: floats within 1e-6 (relative), all else exact."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        if actual.keys() != expected.keys():
+            return [f"{where}: keys {sorted(actual)} != {sorted(expected)}"]
+        return [d for k in expected for d in _differences(actual[k], expected[k], f"{where}.{k}")]
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(actual) != len(expected):
+            return [f"{where}: {len(actual)} items != {len(expected)}"]
+        pairs = zip(actual, expected, strict=True)
+        return [d for i, (a, e) in enumerate(pairs) for d in _differences(a, e, f"{where}[{i}]")]
+    if isinstance(expected, float) and isinstance(actual, int | float):
+        same = actual == pytest.approx(expected, rel=1e-6, abs=1e-9)
+        return [] if same and not isinstance(actual, bool) else [f"{where}: {actual} != {expected}"]
+    same = type(actual) is type(expected) and actual == expected
+    return [] if same else [f"{where}: {actual!r} != {expected!r}"]
+
+
+def _golden_text(value, indent: str = "") -> str:
+    """JSON with one key per line and each list of plain values on one line: short diffs."""
+    inner = indent + " "
+    if isinstance(value, dict) and value:
+        items = [
+            f"{inner}{json.dumps(k, ensure_ascii=False)}: {_golden_text(v, inner)}"
+            for k, v in value.items()
+        ]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        return (
+            "[\n" + ",\n".join(inner + _golden_text(v, inner) for v in value) + "\n" + indent + "]"
+        )
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _check_golden(name: str, data: dict) -> None:
+    path = GOLDEN / name
+    if os.environ.get("READINESS_UPDATE_GOLDEN") == "1":
+        path.write_text(_golden_text(data) + "\n", encoding="utf-8")
+    expected = json.loads(path.read_text(encoding="utf-8"))
+    differences = _differences(json.loads(json.dumps(data)), expected)
+    assert not differences, differences[:10]
+
+
+def test_model_report_data_matches_its_golden_file(loaded):
+    data = _without(_plain(model_report_data(loaded, rounds=ROUNDS)), MODEL_VOLATILE)
+    _check_golden("model_data.json", data)
+
+
+def test_batch_report_data_matches_its_golden_file():
+    data = batch_report_data(GOLDEN / "scores.csv", summary=GOLDEN / "summary.json")
+    _check_golden("batch_data.json", _plain(data))
+
+
+def test_batch_report_data_of_the_fixed_list_by_hand():
+    """The golden's input read by hand: spellings unified, tiers cleaned, reasons counted."""
+    data = batch_report_data(GOLDEN / "scores.csv", summary=GOLDEN / "summary.json")
+    assert data["tier_counts"] == {"A": 2, "B": 2, "C": 3, "D": 3}  # 'b ' is B
+    provinces = {row["group"]: row for row in data["province"]}
+    assert set(provinces) == {"tehran", "fars", "esfahan"}  # تهران, Fars, isfahan: its keys
+    assert provinces["tehran"]["rows"] == 4 and provinces["tehran"]["A"] == 2
+    assert provinces["fars"]["ready_share"] == pytest.approx(2 / 3)  # C03, C04 of three
+    sectors = {row["group"]: row["rows"] for row in data["sector"]}
+    # C05's صنایع غذایی is food_processing; C07's empty sector is 'other'.
+    assert sectors == {
+        "food_processing": 3,
+        "industrial": 3,
+        "handicrafts": 2,
+        "textiles": 1,
+        "other": 1,
+    }
+    reasons = {row["code"]: (row["first"], row["anywhere"]) for row in data["reasons"]}
+    # low_export_share: first for C01 and C03 (its Persian text), also C02, C05, C08.
+    assert reasons["low_export_share"] == (2, 5)
+    # First for C02, C04, C08 and C05 (written as its English text).
+    assert reasons["low_capacity_utilization"] == (4, 4)
+    assert reasons["something unheard of"] == (1, 1)  # unknown text: counted as itself
+    assert data["mean_probability"] == pytest.approx(3.11 / 10)
+    assert [g["group"] for g in data["top_rows"]] == ["tehran", "fars", "esfahan"]
+    assert [r["coop_id"] for r in data["top_rows"][0]["top"]] == ["C01", "C02", "C07", "C10"]
+
+
+def test_the_style_sheet_takes_the_tier_colours_of_the_charts(scored, tmp_path, monkeypatch):
+    from scoring.report import plots
+
+    monkeypatch.setitem(plots.TIER_COLORS, "B", "#123456")
+    frame = pd.read_csv(scored[0]).drop(columns=["province", "sector", "name"]).head(50)
+    html = render_batch_report(frame, tmp_path / "b.html").read_text(encoding="utf-8")
+    assert "--B:#123456;" in html and "--A:#1b7837;" in html
+
+
+def test_every_phrase_the_reports_ask_for_has_both_languages():
+    """Each ``phrase("key")`` written in the templates and the report modules is a key of
+    words.toml with an English and a Persian text (a missing key would print as itself)."""
+    import tomllib
+
+    package = Path(__file__).parents[1] / "scoring" / "report"
+    words = tomllib.loads((package / "words.toml").read_text(encoding="utf-8"))["words"]
+    sources = [*package.glob("templates/*.html"), *package.glob("*.py")]
+    literal = re.compile(r"""phrase\(\s*["']([a-z0-9_ -]+)["']\s*[,)]""")
+    asked = {key for source in sources for key in literal.findall(source.read_text("utf-8"))}
+    assert len(asked) > 100
+    # Keys made up as prefix + name: metrics, dimensions, verdicts, groups, sections.
+    asked |= {f"m_{m}" for m in ("roc_auc", "pr_auc", "ks", "brier", "log_loss", "ece")}
+    asked |= {f"dim_{d}" for d in ("capacity", "quality", "output", "market")}
+    asked |= {f"v_{v}" for v in ("stable", "investigate", "shifted")}
+    asked |= {f"{p}{c}" for p in ("by_", "tiers_by_") for c in ("province", "sector")}
+    asked |= {f"sec_{s}" for s in (*MODEL_SECTIONS, *BATCH_SECTIONS) if s != "tiers"}
+    asked |= {"sec_tiers", "sec_tier_counts"}
+    assert asked <= set(words), sorted(asked - set(words))
+    assert all(set(texts) == {"en", "fa"} for texts in words.values())

@@ -13,7 +13,8 @@ import scoring.training
 from scoring.contract import load_contract
 from scoring.errors import TrainingError
 from scoring.sample import generate_sample, to_english_table
-from scoring.training import fingerprint, read_labelled, read_truth, train_model
+from scoring.training import fingerprint, read_labelled, train_model
+from scoring.truth import read_truth
 
 LABEL = "exported_next_year"
 
@@ -105,7 +106,7 @@ def test_the_latest_data_year_is_the_holdout(by_year):
     assert result.holdout["coop_id"].tolist() == frame.loc[years == 2023, "coop_id"].tolist()
     assert result.training["train_rows"] == 800 and result.training["holdout_rows"] == 400
     # Ages are counted to the latest data year, not to the calendar.
-    assert result.feature_config["reference_year"] == 2023
+    assert result.feature_config.reference_year == 2023
 
 
 def test_without_a_year_the_holdout_is_a_stratified_third(trained, sample_frames):

@@ -17,17 +17,11 @@ from hypothesis import strategies as st
 
 from scoring.contract import load_contract
 from scoring.errors import ContractError
+from scoring.pipeline import iter_validated, validate_file
 from scoring.reading import open_table
 from scoring.sample import generate_sample, to_english_table, to_persian_table
 from scoring.text import to_ascii_digits
-from scoring.validation import (
-    REJECT_COLUMNS,
-    ValidationReport,
-    _argsort_stable,
-    _hash_texts,
-    iter_validated,
-    validate_file,
-)
+from scoring.validation import REJECT_COLUMNS, ValidationReport, _argsort_stable, _hash_texts
 from scoring.writing import write_table
 
 CONTRACT = load_contract()
@@ -434,3 +428,52 @@ def test_persian_and_english_twins_normalise_identically(tmp_path, twin_tables, 
             fa_valid[column].to_numpy(), frame[column].to_numpy(dtype=float), err_msg=column
         )
     assert fa_valid["sector"].astype(str).tolist() == frame["sector"].tolist()
+
+
+# --- ids and yes/no from Parquet floats -----------------------------------------------------
+
+
+def _parquet(path: Path, coop_id: list, iso9001: list) -> Path:
+    import pyarrow.parquet as pq
+
+    n = len(coop_id)
+    table = pa.table(
+        {
+            "coop_id": pa.array(coop_id, pa.float64()),
+            "province": ["tehran"] * n,
+            "sector": ["mining"] * n,
+            "members": [5] * n,
+            "installed_capacity": [100.0] * n,
+            "actual_output": [50.0] * n,
+            "revenue": [10.0] * n,
+            "iso9001": pa.array(iso9001, pa.float64()),
+        }
+    )
+    pq.write_table(table, path)
+    return path
+
+
+def test_float_ids_from_parquet_are_exact_integers_or_rejected(tmp_path):
+    nan, inf = float("nan"), float("inf")
+    ids = [12.0, nan, 1e20, 12.5, inf, 7.0, None, 2.0**53, -3.0]
+    path = _parquet(tmp_path / "ids.parquet", ids, [1.0] * len(ids))
+    report, valid, rejects = _validate(path)
+    assert valid["coop_id"].tolist() == ["12", "7", "9007199254740992", "-3"]
+    too_large = "is too large to be an exact id (store ids as text)"
+    assert rejects[["row", "error"]].values.tolist() == [
+        [3, "coop_id: is empty but required"],  # NaN: no id, not the id 'nan'
+        [4, f"coop_id: '1e+20' {too_large}"],  # not '-9223372036854775808'
+        [5, "coop_id: '12.5' is not a whole number"],
+        [6, f"coop_id: 'inf' {too_large}"],
+        [8, "coop_id: is empty but required"],
+    ]
+    assert report.rows_read == report.rows_valid + report.rows_rejected == len(ids)
+
+
+def test_nan_in_a_parquet_yes_no_column_is_missing(tmp_path):
+    nan = float("nan")
+    path = _parquet(tmp_path / "yesno.parquet", [1.0, 2.0, 3.0, 4.0], [1.0, nan, 0.0, 0.5])
+    _, valid, rejects = _validate(path)
+    assert valid["coop_id"].tolist() == ["1", "2", "3"]
+    assert valid["iso9001"].tolist()[::2] == [1.0, 0.0] and np.isnan(valid["iso9001"][1])
+    assert rejects["error"].tolist() == ["iso9001: '0.5' is not yes/no"]

@@ -1,0 +1,318 @@
+"""The one chunk pipeline: open a file, map its headers once, then normalise and validate chunks.
+
+Every command that reads cooperatives goes through :class:`ChunkPipeline`: ``validate``,
+``train`` and ``plan`` collect its chunks, the local engine scores them as they come, and the
+Dask engine ships :func:`validate_raw_chunk` (the same function) to its workers while the driver
+keeps the bookkeeping that needs file order: repeated ids and rows the reader could not split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from scoring.contract import Contract
+from scoring.errors import ContractError
+from scoring.headers import header_columns, map_headers
+from scoring.normalize import normalize_chunk
+from scoring.reading import BadRow, HeaderScore, TableSource, open_table
+from scoring.validation import ChunkResult, ValidationReport, Validator, empty_rejects
+
+__all__ = [
+    "ChunkPipeline",
+    "Collected",
+    "RawChunk",
+    "collect_file",
+    "header_score",
+    "iter_validated",
+    "open_source",
+    "validate_file",
+    "validate_raw_chunk",
+]
+
+
+@dataclass(frozen=True)
+class RawChunk:
+    """Cells of one chunk as read (text), with each row's spreadsheet row number."""
+
+    table: pa.Table
+    rows: np.ndarray
+
+
+def validate_raw_chunk(
+    raw: RawChunk,
+    headers: dict[str, str],
+    validator: Validator,
+    keep: Sequence[str] = (),
+    *,
+    labelled: bool = False,
+) -> ChunkResult:
+    """Normalise and validate one raw chunk; pass ``keep`` input columns through (as text).
+
+    A pure function of its arguments but for ``validator``'s memory of ids (none when it does
+    not check repeated ids), so a Dask worker runs exactly what the local engine runs.
+    """
+    normalized = normalize_chunk(raw.table, headers, validator.contract, labelled=labelled)
+    result = validator.validate(normalized, raw.rows)
+    if keep:
+        valid = ~np.isin(raw.rows, result.rejects["row"].to_numpy(dtype=np.int64))
+        result.passthrough = _passthrough(raw.table, keep, headers, valid)
+    result.ids = normalized.frame[validator.contract.id_column.name]
+    return result
+
+
+class ChunkPipeline:
+    """A file opened against a contract: headers mapped once, chunks validated in file order.
+
+    Parameters
+    ----------
+    source
+        The opened table (:func:`scoring.reading.open_table`).
+    contract
+        The contract to validate against (a model's stored contract when scoring).
+    labelled
+        Require and check the label column.
+    keep
+        Input headers to pass through with the valid rows (as written in the file, or the
+        contract name of a mapped column).
+
+    Raises
+    ------
+    ContractError
+        A required column is missing, or a ``keep`` name is not in the file.
+    InputFileError
+        A contract column's stored type holds no text or number (a Parquet list or struct).
+    """
+
+    def __init__(
+        self,
+        source: TableSource,
+        contract: Contract,
+        *,
+        labelled: bool = False,
+        keep: Sequence[str] = (),
+    ) -> None:
+        self.source = source
+        self.contract = contract
+        self.labelled = labelled
+        self.keep = list(keep)
+        # A HeaderMap: it reads as {column: header}, and carries the units and the coverage.
+        self.headers = map_headers(
+            source.headers, contract, source=source.path.name, labelled=labelled
+        )
+        missing = [k for k in self.keep if k not in source.headers and k not in self.headers]
+        if missing:
+            raise ContractError(
+                f"kept column(s) {missing} are not in {source.path.name} "
+                f"(found: {', '.join(source.headers[:12])})",
+                column=missing[0],
+                parameter="keep_columns",
+            )
+        source.check_types(list(self.headers.values()))
+        # Integers in these stay exact as floats or their rows are rejected (Parquet).
+        self._numbers = [
+            header
+            for name, header in self.headers.items()
+            if name in contract.names and contract.column(name).is_numeric
+        ]
+        id_header = self.headers.get(contract.id_column.name)
+        self._id_position = source.headers.index(id_header) if id_header in source.headers else None
+        self._reported_bad = 0
+
+    def raw_chunks(self, chunk_size: int = 100_000) -> Iterator[RawChunk]:
+        """The file's chunks as read, each with its rows' spreadsheet numbers."""
+        self._reported_bad = 0
+        for first_row, table in self.source.chunks(chunk_size, numbers=self._numbers):
+            yield RawChunk(table, self.source.row_numbers(first_row, table.num_rows))
+
+    def validator(self, *, check_duplicates: bool = True) -> Validator:
+        """A validator for this file (it remembers ids across chunks when it checks them)."""
+        return Validator(self.contract, labelled=self.labelled, check_duplicates=check_duplicates)
+
+    def chunks(self, chunk_size: int = 100_000) -> Iterator[ChunkResult]:
+        """Validated chunks in file order, unsplittable rows among the rejects where met."""
+        validator = self.validator()
+        for raw in self.raw_chunks(chunk_size):
+            result = validate_raw_chunk(
+                raw, self.headers, validator, self.keep, labelled=self.labelled
+            )
+            # Let this chunk's cells go before the next is read: two chunks alive at once
+            # would make memory grow with the file.
+            del raw
+            yield self.with_bad_rows(result)
+        tail = self.remaining_bad_rows(validator)
+        if tail is not None:
+            yield tail
+
+    def with_bad_rows(self, result: ChunkResult, last_row: int | None = None) -> ChunkResult:
+        """Add the unsplittable rows met up to ``last_row`` (default: the chunk's last row)."""
+        if last_row is None:
+            rows = result.rows
+            last_row = int(rows[-1]) if len(rows) else 0
+        bad = self.source.bad_rows[self._reported_bad :]
+        new = [b for b in bad if b.row <= last_row]
+        self._reported_bad += len(new)
+        return self._attach(result, new) if new else result
+
+    def remaining_bad_rows(self, validator: Validator) -> ChunkResult | None:
+        """After the last chunk: a chunk of no valid rows holding the bad rows not yet told."""
+        rest = self.source.bad_rows[self._reported_bad :]
+        if not rest:
+            return None
+        self._reported_bad += len(rest)
+        # Validate no rows, so that the valid frame has the columns and types of the others.
+        no_rows = RawChunk(
+            pa.table({h: pa.array([], pa.string()) for h in self.source.headers}),
+            np.empty(0, dtype=np.int64),
+        )
+        empty = validate_raw_chunk(no_rows, self.headers, validator, labelled=self.labelled)
+        return self._attach(empty, rest)
+
+    def _attach(self, result: ChunkResult, bad: list[BadRow]) -> ChunkResult:
+        extra = [
+            {"row": item.row, "coop_id": self._bad_row_id(item), "error": item.error}
+            for item in bad
+        ]
+        rejects = pd.concat([result.rejects, pd.DataFrame(extra)], ignore_index=True)
+        result.rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
+        result.rows_read += len(bad)
+        return result
+
+    def _bad_row_id(self, item: BadRow) -> str:
+        if self._id_position is None:
+            return ""
+        fields = item.text.split(self.source.delimiter)
+        return fields[self._id_position].strip() if self._id_position < len(fields) else ""
+
+
+def header_score(contract: Contract, *, labelled: bool = False) -> HeaderScore:
+    """How :func:`~scoring.reading.open_table` tells the header row from title rows above it.
+
+    A candidate row scores ``(it names every required column, how many columns it names)``.
+    """
+    required = {c.name for c in contract.columns if c.required and not c.training_only}
+    if labelled:
+        required.add(contract.model.label)
+
+    def score(cells: Sequence[str]) -> tuple[bool, int]:
+        named = {name for name in header_columns(cells, contract) if name is not None}
+        return required <= named, len(named)
+
+    return score
+
+
+def open_source(
+    path: str | Path,
+    contract: Contract,
+    *,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    labelled: bool = False,
+) -> TableSource:
+    """Open a file for ``contract``: its header row found (or ``header_row``, 1-based, forced)."""
+    return open_table(
+        path,
+        encoding=encoding,
+        sheet=sheet,
+        header_row=header_row,
+        header_score=header_score(contract, labelled=labelled),
+    )
+
+
+def iter_validated(
+    source: TableSource,
+    contract: Contract,
+    *,
+    chunk_size: int = 100_000,
+    labelled: bool = False,
+    keep: Sequence[str] | None = None,
+) -> Iterator[ChunkResult]:
+    """Read, normalise and validate a file chunk by chunk, in file order.
+
+    Raises
+    ------
+    ContractError
+        A required column is missing (before any row is read).
+    """
+    pipeline = ChunkPipeline(source, contract, labelled=labelled, keep=keep or ())
+    yield from pipeline.chunks(chunk_size)
+
+
+@dataclass
+class Collected:
+    """A whole file validated: its valid rows, its rejects and the report."""
+
+    valid: pd.DataFrame
+    rejects: pd.DataFrame
+    report: ValidationReport
+
+
+def collect_file(
+    path: str | Path,
+    contract: Contract,
+    *,
+    chunk_size: int = 100_000,
+    labelled: bool = False,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    keep_valid: bool = True,
+) -> Collected:
+    """Validate a whole file and gather the valid rows (unless ``keep_valid`` is False)."""
+    source = open_source(
+        path, contract, encoding=encoding, sheet=sheet, header_row=header_row, labelled=labelled
+    )
+    report = ValidationReport(header_row=source.header_row)
+    valid, rejects = [], []
+    for result in iter_validated(source, contract, chunk_size=chunk_size, labelled=labelled):
+        report.add(result)
+        if keep_valid:
+            valid.append(result.valid)
+        if len(result.rejects):
+            rejects.append(result.rejects)
+    return Collected(
+        valid=pd.concat(valid, ignore_index=True) if valid else pd.DataFrame(),
+        rejects=pd.concat(rejects, ignore_index=True) if rejects else empty_rejects(),
+        report=report,
+    )
+
+
+def validate_file(
+    path: str | Path,
+    contract: Contract,
+    *,
+    chunk_size: int = 100_000,
+    labelled: bool = False,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+) -> tuple[ValidationReport, pd.DataFrame]:
+    """Validate a whole file: the report and every rejected row (row, coop_id, error)."""
+    collected = collect_file(
+        path,
+        contract,
+        chunk_size=chunk_size,
+        labelled=labelled,
+        encoding=encoding,
+        sheet=sheet,
+        header_row=header_row,
+        keep_valid=False,
+    )
+    return collected.report, collected.rejects
+
+
+def _passthrough(
+    table: pa.Table, keep: Sequence[str], headers: dict[str, str], valid: np.ndarray
+) -> pd.DataFrame:
+    columns = {}
+    for name in keep:
+        header = headers.get(name, name)
+        values = table.column(header).to_numpy(zero_copy_only=False)
+        columns[name] = np.asarray(values, dtype=object)[valid]
+    return pd.DataFrame(columns)
