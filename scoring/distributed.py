@@ -161,7 +161,7 @@ def _score_raw_chunk(
     headers: HeaderMap,
     payload: dict[str, Any],
     lang: str | None,
-    keep: list[str],
+    keep: dict[str, str],
 ) -> tuple[ChunkResult, pd.DataFrame, np.ndarray]:
     """On a worker: normalise, validate (all but repeated ids), score."""
     model = _worker_model(payload)

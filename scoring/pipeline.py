@@ -8,7 +8,7 @@ keeps the bookkeeping that needs file order: repeated ids and rows the reader co
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,11 +48,13 @@ def validate_raw_chunk(
     raw: RawChunk,
     headers: dict[str, str],
     validator: Validator,
-    keep: Sequence[str] = (),
+    keep: Mapping[str, str] | None = None,
     *,
     labelled: bool = False,
 ) -> ChunkResult:
     """Normalise and validate one raw chunk; pass ``keep`` input columns through (as text).
+
+    ``keep`` maps each kept column's output name to the header it is read from.
 
     A pure function of its arguments but for ``validator``'s memory of ids (none when it does
     not check repeated ids), so a Dask worker runs exactly what the local engine runs.
@@ -61,7 +63,7 @@ def validate_raw_chunk(
     result = validator.validate(normalized, raw.rows)
     if keep:
         valid = ~np.isin(raw.rows, result.rejects["row"].to_numpy(dtype=np.int64))
-        result.passthrough = _passthrough(raw.table, keep, headers, valid)
+        result.passthrough = _passthrough(raw.table, keep, valid)
     result.ids = normalized.frame[validator.contract.id_column.name]
     return result
 
@@ -100,12 +102,13 @@ class ChunkPipeline:
         self.source = source
         self.contract = contract
         self.labelled = labelled
-        self.keep = list(keep)
         # A HeaderMap: it reads as {column: header}, and carries the units and the coverage.
         self.headers = map_headers(
             source.headers, contract, source=source.path.name, labelled=labelled
         )
-        missing = [k for k in self.keep if k not in source.headers and k not in self.headers]
+        #: Kept columns: the name asked for -> the header it is read from.
+        self.keep = {name: self._kept_header(name) for name in keep}
+        missing = [name for name, header in self.keep.items() if header is None]
         if missing:
             raise ContractError(
                 f"kept column(s) {missing} are not in {source.path.name} "
@@ -123,6 +126,14 @@ class ChunkPipeline:
         id_header = self.headers.get(contract.id_column.name)
         self._id_position = source.headers.index(id_header) if id_header in source.headers else None
         self._reported_bad = 0
+
+    def _kept_header(self, name: str) -> str | None:
+        """A kept name as written in the file, a contract column's name, or any header the
+        contract accepts for that column (``نام`` for ``name``)."""
+        if name in self.source.headers:
+            return name
+        column = name if name in self.headers else header_columns([name], self.contract)[0]
+        return self.headers.get(column) if column is not None else None
 
     def raw_chunks(self, chunk_size: int = 100_000) -> Iterator[RawChunk]:
         """The file's chunks as read, each with its rows' spreadsheet numbers."""
@@ -307,12 +318,9 @@ def validate_file(
     return collected.report, collected.rejects
 
 
-def _passthrough(
-    table: pa.Table, keep: Sequence[str], headers: dict[str, str], valid: np.ndarray
-) -> pd.DataFrame:
+def _passthrough(table: pa.Table, keep: Mapping[str, str], valid: np.ndarray) -> pd.DataFrame:
     columns = {}
-    for name in keep:
-        header = headers.get(name, name)
+    for name, header in keep.items():
         values = table.column(header).to_numpy(zero_copy_only=False)
         columns[name] = np.asarray(values, dtype=object)[valid]
     return pd.DataFrame(columns)

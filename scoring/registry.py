@@ -170,7 +170,15 @@ def resolve_reference(registry: str | Path, reference: str) -> tuple[str, str]:
     family = registry / name
     if not name or not _NAME.match(name) or not family.is_dir():
         known = ", ".join(sorted(_families(registry))) or "none"
-        raise ModelError(f"unknown model '{reference}' in {registry} (models: {known})")
+        hint = (
+            "train one first, or point at the registry that holds it"
+            if known == "none"
+            else "use one of those names, or point at another registry"
+        )
+        raise ModelError(
+            f"unknown model '{reference}' in {registry} (models: {known}); {hint}",
+            parameter="registry",
+        )
     versions = _versions(family)
     if version:
         if version not in versions:
@@ -188,7 +196,10 @@ def resolve_reference(registry: str | Path, reference: str) -> tuple[str, str]:
             )
         return name, champion
     if not versions:
-        raise ModelError(f"model '{name}' has no trained version in {registry}")
+        raise ModelError(
+            f"model '{name}' has no trained version in {registry}; train one first",
+            parameter="registry",
+        )
     return name, versions[-1]
 
 

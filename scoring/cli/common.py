@@ -129,7 +129,7 @@ _SETTINGS = {
     "encoding": "--encoding NAME",
     "keep_columns": "--keep-columns",
     "signing_key": "READINESS_SIGNING_KEY",
-    "registry": "--registry DIR or READINESS_REGISTRY",
+    "registry": "readiness train FILE, or --registry DIR / READINESS_REGISTRY",
     "sheet": "--sheet",
     "budget": "--budget",
     "strict": "--strict",
