@@ -17,6 +17,8 @@ from sqlalchemy import (
     Text,
 )
 
+from scoring.batch import SCORE_COLUMNS
+
 __all__ = ["SCORE_FIELDS", "batches", "metadata", "rejects", "scores", "tokens"]
 
 metadata = MetaData()
@@ -70,22 +72,7 @@ Index("ix_scores_batch_tier", scores.c.batch_id, scores.c.readiness_tier)
 
 #: The score-output columns a score row holds (beside batch_id, position, row, name, province,
 #: sector).
-SCORE_FIELDS = (
-    "coop_id",
-    "export_probability",
-    "readiness_score",
-    "readiness_tier",
-    "reason_1",
-    "reason_2",
-    "reason_3",
-    "capacity_score",
-    "quality_score",
-    "output_score",
-    "market_score",
-    "sector_percentile",
-    "next_step",
-    "next_step_score",
-)
+SCORE_FIELDS = (*SCORE_COLUMNS, "next_step", "next_step_score")
 
 rejects = Table(
     "rejects",

@@ -13,7 +13,7 @@ import hashlib
 import re
 import uuid
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow.parquet as pq
 from fastapi import APIRouter, Depends, Query, Request
@@ -35,8 +35,7 @@ from scoring.store import queries as q
 __all__ = [
     "batch_rejects",
     "batch_scores",
-    "batch_scores_csv",
-    "batch_scores_xlsx",
+    "batch_scores_file",
     "get_batch",
     "list_batches",
     "router",
@@ -165,24 +164,15 @@ async def batch_scores(
     return json_response(await asyncio.to_thread(run_in_store, shared, work))
 
 
-@router.get("/batches/{batch_id}/scores.csv", summary="All scores as CSV")
-async def batch_scores_csv(
+@router.get("/batches/{batch_id}/scores.{extension}", summary="All scores as CSV or Excel")
+async def batch_scores_file(
     batch_id: str,
+    extension: Literal["csv", "xlsx"],
     caller: Caller = require("viewer"),
     shared: Service = Depends(service),
 ) -> Response:
-    """— دریافت امتیازها به صورت CSV."""
-    return await _export(shared, batch_id, ".csv")
-
-
-@router.get("/batches/{batch_id}/scores.xlsx", summary="All scores as Excel")
-async def batch_scores_xlsx(
-    batch_id: str,
-    caller: Caller = require("viewer"),
-    shared: Service = Depends(service),
-) -> Response:
-    """— دریافت امتیازها به صورت اکسل."""
-    return await _export(shared, batch_id, ".xlsx")
+    """`scores.csv` or `scores.xlsx` — دریافت امتیازها به صورت CSV یا اکسل."""
+    return await _export(shared, batch_id, f".{extension}")
 
 
 @router.get("/batches/{batch_id}/rejects", summary="A batch's rejected rows")

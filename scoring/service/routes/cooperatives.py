@@ -15,6 +15,7 @@ from scoring.service.auth import Caller, require
 from scoring.service.problems import Problem
 from scoring.service.routes.score import json_response
 from scoring.store import queries as q
+from scoring.store.tables import SCORE_FIELDS
 
 __all__ = ["cooperative", "router"]
 
@@ -25,19 +26,7 @@ _HISTORY = (
     "model",
     "source",
     "file_name",
-    "export_probability",
-    "readiness_score",
-    "readiness_tier",
-    "reason_1",
-    "reason_2",
-    "reason_3",
-    "capacity_score",
-    "quality_score",
-    "output_score",
-    "market_score",
-    "sector_percentile",
-    "next_step",
-    "next_step_score",
+    *SCORE_FIELDS[1:],  # every score-output field but the id
     "province",
     "sector",
     "name",
