@@ -14,7 +14,7 @@ import typer
 
 from scoring.cli import data, models, plan, reports, score  # noqa: F401 (registers commands)
 from scoring.cli.common import app, err, out, user_errors
-from scoring.service.commands import serve, tokens_app
+from scoring.cli.serve import serve, tokens_app
 
 __all__ = ["app", "err", "main", "out", "user_errors"]
 

@@ -120,7 +120,7 @@ def score(
         header_row=header_row,
         extra=extra,
     )
-    from scoring.service.commands import recording
+    from scoring.cli.serve import recording
 
     with recording(db, file, scoring_model, options) as recorder:
         if engine is Engine.dask:

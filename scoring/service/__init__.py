@@ -1,7 +1,7 @@
 """``readiness serve``: the real-time scoring service (FastAPI on uvicorn) over the score store.
 
 :func:`create_app` builds the ASGI application from :class:`Settings`; the ``serve`` and
-``tokens`` commands live in :mod:`scoring.service.commands`. Both names are imported on first
+``tokens`` commands live in :mod:`scoring.cli.serve`. Both names are imported on first
 use, so the command line (which registers the commands) never loads FastAPI to start.
 """
 

@@ -1,22 +1,21 @@
 """The service's commands: ``readiness serve`` and ``readiness tokens add | list | revoke``.
 
-Part of the command line (they read the environment and print); registered by
-:mod:`scoring.cli`. Nothing heavy is imported until a command runs, so ``readiness --help``
-stays fast.
+Nothing heavy is imported until a command runs, so ``readiness --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
+
+from scoring.cli.common import RegistryOption, err, out, registry_path, signing_key, user_errors
 
 __all__ = [
     "LogLevel",
@@ -30,7 +29,6 @@ __all__ = [
     "worker_app",
 ]
 
-F = TypeVar("F", bound=Callable[..., Any])
 _SETTINGS_VARIABLE = "READINESS_SERVE_SETTINGS"
 _TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
@@ -53,14 +51,6 @@ class LogLevel(StrEnum):
     error = "error"
 
 
-RegistryOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--registry",
-        help="Model registry folder (default: $READINESS_REGISTRY or ./models).",
-        show_default=False,
-    ),
-]
 DbOption = Annotated[
     str | None,
     typer.Option(
@@ -72,34 +62,13 @@ DbOption = Annotated[
 ]
 
 
-def _guarded(command: F) -> F:
-    """The CLI's handling of domain errors (one line, exit 1), looked up when the command runs."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from scoring.cli import user_errors
-
-        return user_errors(command)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _registry(path: Path | None) -> Path:
-    return path if path is not None else Path(os.environ.get("READINESS_REGISTRY", "models"))
-
-
 def _db_url(db: str | None, registry: Path) -> str:
     from scoring.store import store_url
 
     return store_url(db if db is not None else os.environ.get("READINESS_DB"), registry)
 
 
-def _signing_key() -> bytes | None:
-    key = os.environ.get("READINESS_SIGNING_KEY")
-    return key.encode("utf-8") if key else None
-
-
-@_guarded
+@user_errors
 def serve(
     model: Annotated[
         str, typer.Option("--model", help="NAME (follows its champion) or NAME@VERSION.")
@@ -137,11 +106,10 @@ def serve(
     """Serve the scoring API (/api/v1, docs at /docs) and the score store."""
     import uvicorn
 
-    from scoring.cli import err
     from scoring.service.app import create_app
     from scoring.service.settings import Settings
 
-    the_registry = _registry(registry)
+    the_registry = registry_path(registry)
     if programs is None and os.environ.get("READINESS_PROGRAMS"):
         programs = Path(os.environ["READINESS_PROGRAMS"])
     settings = Settings(
@@ -152,7 +120,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        signing_key=_signing_key(),
+        signing_key=signing_key(),
         max_records=max_records,
         body_limit=body_limit,
         upload_limit=upload_limit,
@@ -200,18 +168,18 @@ def worker_app() -> Any:
     from scoring.service.app import create_app
     from scoring.service.settings import Settings
 
-    settings = Settings.from_json(os.environ[_SETTINGS_VARIABLE], signing_key=_signing_key())
+    settings = Settings.from_json(os.environ[_SETTINGS_VARIABLE], signing_key=signing_key())
     return create_app(settings)
 
 
 def _open_store(db: str | None, registry: Path | None) -> Any:
     from scoring.store import open_store
 
-    return open_store(_db_url(db, _registry(registry)))
+    return open_store(_db_url(db, registry_path(registry)))
 
 
 @tokens_app.command("add")
-@_guarded
+@user_errors
 def tokens_add(
     name: Annotated[str, typer.Argument(help="Who holds the token (unique), e.g. portal.")],
     role: Annotated[Role, typer.Option(help="viewer, officer, manager or analyst.")],
@@ -219,7 +187,6 @@ def tokens_add(
     registry: RegistryOption = None,
 ) -> None:
     """Create a token: it is shown once; the store keeps only its sha256."""
-    from scoring.cli import out
     from scoring.service.auth import hash_token, new_token
     from scoring.store import StoreError
     from scoring.store.queries import add_token
@@ -238,12 +205,11 @@ def tokens_add(
 
 
 @tokens_app.command("list")
-@_guarded
+@user_errors
 def tokens_list(db: DbOption = None, registry: RegistryOption = None) -> None:
     """Every token's name, role, creation and revocation (never the token)."""
     from rich.table import Table
 
-    from scoring.cli import out
     from scoring.store.queries import list_tokens
 
     with _open_store(db, registry).connect() as conn:
@@ -260,14 +226,13 @@ def tokens_list(db: DbOption = None, registry: RegistryOption = None) -> None:
 
 
 @tokens_app.command("revoke")
-@_guarded
+@user_errors
 def tokens_revoke(
     name: Annotated[str, typer.Argument(help="The token's name.")],
     db: DbOption = None,
     registry: RegistryOption = None,
 ) -> None:
     """Revoke a token: refused by running services within seconds."""
-    from scoring.cli import out
     from scoring.store import StoreError
     from scoring.store.queries import revoke_token
 
@@ -292,7 +257,6 @@ class _Recording:
             return
         import pandas as pd
 
-        from scoring.cli import out
         from scoring.reading import open_table
         from scoring.store import StoreError
 
