@@ -38,6 +38,7 @@ if "$R" report --help >/dev/null 2>&1 && "$R" report model --help >/dev/null 2>&
   "$R" report model export-readiness --out "$OUT/model-card.html"
   "$R" report batch "$OUT/scores.csv" --summary "$OUT/score-summary.json" --out "$OUT/batch-report.html"
   "$R" report batch "$OUT/scores.csv" --summary "$OUT/score-summary.json" --lang fa --out "$OUT/batch-report-fa.html"
+  "$R" report plan "$OUT/plan.csv" --summary "$OUT/plan-summary.json" --out "$OUT/plan-report.html"
 fi
 
 echo

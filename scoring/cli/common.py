@@ -58,7 +58,7 @@ models_app = typer.Typer(
     help="The model registry: list, show, verify, promote.", no_args_is_help=True
 )
 report_app = typer.Typer(
-    help="HTML reports: a model card, or a scored batch.", no_args_is_help=True
+    help="HTML reports: a model card, a scored batch, or a plan.", no_args_is_help=True
 )
 app.add_typer(models_app, name="models")
 app.add_typer(report_app, name="report")

@@ -1,4 +1,5 @@
-"""The ``report model`` and ``report batch`` commands: self-contained HTML reports."""
+"""The ``report model``, ``report batch`` and ``report plan`` commands: self-contained HTML
+reports."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from scoring.cli.common import (
     user_errors,
 )
 
-__all__ = ["report_batch", "report_model"]
+__all__ = ["report_batch", "report_model", "report_plan"]
 
 
 @report_app.command("model")
@@ -61,3 +62,28 @@ def report_batch(
         scored, out_file, summary=summary, contract=contract, lang=lang.value
     )
     out.print(f"batch report written to {path}", soft_wrap=True)
+
+
+@report_app.command("plan")
+@user_errors
+def report_plan(
+    plan: Annotated[Path, typer.Argument(help="A file written by `readiness plan`.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the HTML report.")],
+    summary: Annotated[
+        Path | None,
+        typer.Option(help="The plan summary (JSON), for the budget and the rules of thumb."),
+    ] = None,
+    lang: Annotated[Lang, typer.Option(help="Report language.")] = Lang.en,
+) -> None:
+    """A self-contained HTML report of a support plan: budget by programme and province,
+    expected additional exporters against the rules of thumb, the funded cooperatives.
+
+    Example: readiness report plan plan.csv --summary plan-summary.json --out plan.html
+    """
+    from scoring.report import render_plan_report
+    from scoring.writing import HTML_SUFFIXES, check_distinct_paths, check_output_path
+
+    check_distinct_paths({"PLAN": plan, "--summary": summary}, {"--out": out_file})
+    check_output_path(out_file, HTML_SUFFIXES)
+    path = render_plan_report(plan, out_file, summary=summary, lang=lang.value)
+    out.print(f"plan report written to {path}", soft_wrap=True)

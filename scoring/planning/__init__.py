@@ -1,5 +1,6 @@
 """Support-programme planning: programmes and their eligibility, the counterfactual uplift of
-each programme, a budgeted allocation, and whole files planned (see each module's docstring).
+each programme, a budgeted allocation, whole files planned, and the plan as people read it (see
+each module's docstring).
 """
 
 from scoring.planning.allocation import MILP_MAX_CANDIDATES, POLICIES
@@ -13,6 +14,15 @@ from scoring.planning.plan import (
     policy_allocation,
     policy_baselines,
 )
+from scoring.planning.presentation import (
+    DETAIL_COLUMNS,
+    PLAN_LANGUAGES,
+    describe_plan,
+    plan_header_lookup,
+    plan_headers,
+    plan_headline,
+    policy_name,
+)
 from scoring.planning.programs import (
     Effect,
     Program,
@@ -24,8 +34,10 @@ from scoring.planning.uplift import CANDIDATE_COLUMNS, PLAN_COLUMNS, candidate_u
 
 __all__ = [
     "CANDIDATE_COLUMNS",
+    "DETAIL_COLUMNS",
     "MILP_MAX_CANDIDATES",
     "PLAN_COLUMNS",
+    "PLAN_LANGUAGES",
     "POLICIES",
     "Allocation",
     "Condition",
@@ -35,12 +47,17 @@ __all__ = [
     "allocate",
     "apply_program",
     "candidate_uplifts",
+    "describe_plan",
     "load_programs",
     "next_step_columns",
     "parse_condition",
     "plan_file",
+    "plan_header_lookup",
+    "plan_headers",
+    "plan_headline",
     "policy_allocation",
     "policy_baselines",
+    "policy_name",
     "programs_from_dict",
     "uplifts",
 ]

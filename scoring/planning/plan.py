@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,14 @@ from scoring.planning.allocation import (
     fund_in_order,
     policy_order,
     solve,
+)
+from scoring.planning.presentation import (
+    check_plan_lang,
+    describe_plan,
+    per_group,
+    plan_headers,
+    plan_headline,
+    policy_name,
 )
 from scoring.planning.programs import Program, apply_program
 from scoring.planning.uplift import CANDIDATE_COLUMNS, PLAN_COLUMNS, candidate_uplifts
@@ -76,7 +84,7 @@ class Allocation:
 
     def per_program(self) -> dict[str, dict[str, float]]:
         """Count, cost and expected additional exporters per programme id."""
-        return _per_program(self.chosen)
+        return per_group(self.chosen, self.chosen["program"])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -221,21 +229,9 @@ def policy_baselines(
             "total_cost": float(chosen["cost"].sum()),
             "expected_additional_exporters": float(chosen["uplift"].sum()),
             "funded": len(chosen),
-            "per_program": _per_program(chosen),
+            "per_program": per_group(chosen, chosen["program"]),
         }
     return out
-
-
-def _per_program(chosen: pd.DataFrame) -> dict[str, dict[str, float]]:
-    grouped = chosen.groupby("program", sort=True, observed=True)
-    return {
-        str(pid): {
-            "funded": len(rows),
-            "total_cost": float(rows["cost"].sum()),
-            "expected_additional_exporters": float(rows["uplift"].sum()),
-        }
-        for pid, rows in grouped
-    }
 
 
 @dataclass
@@ -243,8 +239,10 @@ class PlanSummary:
     """What :func:`plan_file` did, field for field the JSON summary (:meth:`to_dict`).
 
     The file's rows and programmes; the allocation's figures, as :meth:`Allocation.to_dict`
-    gives them but ``seconds``, which is the whole plan's; the rules of thumb's figures; and
-    ``empty``/``message``, which say why when nobody is funded.
+    gives them but ``seconds``, which is the whole plan's; the rules of thumb's figures (each
+    with its ``name`` in words); and ``empty``/``message``, which say why when nobody is funded.
+    ``per_province`` splits the plan as ``per_program`` does, by province key; ``headline`` says
+    the plan and the rules of thumb in one sentence, in the plan's ``lang``.
     """
 
     model: str
@@ -270,6 +268,9 @@ class PlanSummary:
     empty: bool
     message: str
     header_row: int = 1  # the spreadsheet row the headers were found on
+    per_province: dict[str, dict[str, float]] = field(default_factory=dict)
+    headline: str = ""
+    lang: str = "en"
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as written to ``--summary`` (JSON)."""
@@ -291,12 +292,19 @@ def plan_file(
     header_row: int | None = None,
     seed: int = 0,
     method: str = "auto",
+    lang: str = "en",
+    details: bool = False,
 ) -> PlanSummary:
     """Plan a whole file: validate it as ``score`` does, allocate, write the plan.
 
     Writes ``out`` (columns :data:`~scoring.planning.uplift.PLAN_COLUMNS`, one row per funded
     cooperative, by uplift, header only when nothing is funded), ``rejects`` and ``summary``
     (JSON), each atomically; nothing is written when an error is raised.
+
+    With ``details``, the plan's rows also carry what a manager reads
+    (:data:`~scoring.planning.presentation.DETAIL_COLUMNS`: name, province, sector, programme
+    name, tier before and after). ``lang="fa"`` writes the plan's headers, programme names
+    (``name_fa``), provinces and sectors in Persian, and the summary's words.
 
     Returns
     -------
@@ -313,6 +321,7 @@ def plan_file(
     """
     started = time.perf_counter()
     budget = check_budget(budget)
+    lang = check_plan_lang(lang)
     _check_programs(programs, model.contract)
     for target in (out, rejects, summary):
         if target is not None:
@@ -329,12 +338,13 @@ def plan_file(
     candidates = candidate_uplifts(frame, model, programs)
     allocation = allocate(candidates, programs, budget, method=method)
     baselines = policy_baselines(candidates, programs, budget, seed=seed)
-    plan = allocation.chosen[PLAN_COLUMNS].copy()
-    plan["coop_id"] = plan["coop_id"].astype(str)
-    plan["program"] = plan["program"].astype(str)
-    with TableWriter(out, columns=PLAN_COLUMNS) as writer:
+    plan = describe_plan(allocation.chosen, frame, programs, model.tiers, model.contract, lang)
+    if not details:
+        plan = plan[PLAN_COLUMNS]
+    headers = plan_headers(list(plan.columns), model.contract, lang)
+    with TableWriter(out, columns=headers) as writer:
         if len(plan):
-            writer.write(plan)
+            writer.write(plan.set_axis(headers, axis=1))
     if rejects is not None:
         with TableWriter(rejects, columns=REJECT_COLUMNS) as writer:
             if len(collected.rejects):
@@ -342,6 +352,9 @@ def plan_file(
     figures = allocation.to_dict()
     del figures["seconds"]  # the summary's are the whole plan's
     best_policy = max((b["expected_additional_exporters"] for b in baselines.values()), default=0.0)
+    for policy, policy_figures in baselines.items():
+        policy_figures["name"] = policy_name(policy, lang)
+    provinces = _provinces(allocation.chosen, frame)
     result = PlanSummary(
         model=model.reference,
         source=str(path),
@@ -360,10 +373,20 @@ def plan_file(
         message=_message(allocation, candidates),
         seconds=round(time.perf_counter() - started, 3),
         header_row=collected.report.header_row,
+        per_province=per_group(allocation.chosen, provinces) if provinces is not None else {},
+        headline=plan_headline(figures, baselines, lang) if len(plan) else "",
+        lang=lang,
     )
     if summary is not None:
         write_json(result.to_dict(), summary)
     return result
+
+
+def _provinces(chosen: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray | None:
+    """The province key of each funded row, or None when the rows have no province."""
+    if "province" not in frame:
+        return None
+    return frame["province"].astype(str).to_numpy(dtype=object)[chosen["position"].to_numpy(int)]
 
 
 def _check_programs(programs: Sequence[Program], contract: Contract) -> None:
