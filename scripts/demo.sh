@@ -25,7 +25,7 @@ echo "      (about a minute on 2 cores: 5-fold cross-validation of two settings 
 
 echo "== 4. score the list (and the Persian Excel export, with Persian reasons)"
 "$R" score "$OUT/list.csv" --out "$OUT/scores.csv" --rejects "$OUT/score-rejects.csv" \
-  --summary "$OUT/score-summary.json" --keep-columns name,province,sector \
+  --summary "$OUT/score-summary.json" --keep-columns name,province,sector,installed_capacity,actual_output \
   --next-step --programs examples/programs.toml
 "$R" score "$OUT/list-fa.xlsx" --out "$OUT/scores-fa.xlsx" --lang fa --keep-columns name
 
@@ -36,8 +36,10 @@ echo "== 5. plan a support budget of 60,000 (million rials)"
 if "$R" report --help >/dev/null 2>&1 && "$R" report model --help >/dev/null 2>&1; then
   echo "== 6. reports"
   "$R" report model export-readiness --out "$OUT/model-card.html"
-  "$R" report batch "$OUT/scores.csv" --summary "$OUT/score-summary.json" --out "$OUT/batch-report.html"
-  "$R" report batch "$OUT/scores.csv" --summary "$OUT/score-summary.json" --lang fa --out "$OUT/batch-report-fa.html"
+  "$R" report batch "$OUT/scores.csv" --summary "$OUT/score-summary.json" \
+    --programs examples/programs.toml --out "$OUT/batch-report.html"
+  "$R" report batch "$OUT/scores.csv" --summary "$OUT/score-summary.json" \
+    --programs examples/programs.toml --lang fa --out "$OUT/batch-report-fa.html"
   "$R" report plan "$OUT/plan.csv" --summary "$OUT/plan-summary.json" --out "$OUT/plan-report.html"
 fi
 

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from scoring.drift import DriftMonitor, build_drift_reference, psi, verdict
+from scoring.drift import JUDGED, MIN_ROWS, DriftMonitor, build_drift_reference, psi, verdict
 
 FEATURES = ["utilization", "sector"]
 SECTORS = 4  # category codes 0..3 of the categorical feature
@@ -185,3 +185,161 @@ def test_no_rows_no_report_and_unknown_features_skipped(reference):
     monitor = DriftMonitor(reference, ["not_in_reference", *FEATURES])
     monitor.update(np.column_stack([np.zeros(10), _population(10, seed=9)]))
     assert sorted(r["feature"] for r in monitor.report()) == sorted(FEATURES)
+
+
+# --- lists cut by segment, and small lists --------------------------------------------------
+
+SEGMENTED = ["utilization", "sector", "province"]
+PROVINCES = 5
+
+
+def _segmented(n: int, seed: int) -> np.ndarray:
+    """utilization depends strongly on the sector (mean = sector code), province does not."""
+    rng = np.random.default_rng(seed)
+    sector = rng.choice(SECTORS, size=n, p=[0.4, 0.3, 0.2, 0.1]).astype(np.float64)
+    province = rng.choice(PROVINCES, size=n).astype(np.float64)
+    utilization = rng.normal(loc=sector, scale=0.5)
+    return np.column_stack([utilization, sector, province])
+
+
+@pytest.fixture(scope="module")
+def segmented_reference():
+    return build_drift_reference(_segmented(20000, seed=20), SEGMENTED, {1: SECTORS, 2: PROVINCES})
+
+
+def _segment_report(reference, rows, **options) -> dict[str, dict]:
+    monitor = DriftMonitor(reference, SEGMENTED, segments=("sector", "province"), **options)
+    monitor.update(rows)
+    return {row["feature"]: row for row in monitor.report()}
+
+
+def test_a_one_sector_list_does_not_flag_sector_and_is_compared_within_it(segmented_reference):
+    rows = _segmented(20000, seed=21)
+    one_sector = rows[rows[:, 1] == 3][:1500]
+    report = _segment_report(segmented_reference, one_sector)
+    # The sector's own PSI is huge (one of four sectors) and kept, but it is the list's cut.
+    assert report["sector"]["psi"] > 1 and report["sector"]["verdict"] == "segment"
+    assert (report["sector"]["covered"], report["sector"]["categories"]) == (1, 4)
+    # Against the whole reference utilization (mean 3 here, about 1 overall) would be flagged;
+    # against the training rows of sector 3 it is stable.
+    plain = DriftMonitor(segmented_reference, SEGMENTED)
+    plain.update(one_sector)
+    assert {r["feature"]: r for r in plain.report()}["utilization"]["verdict"] == "shifted"
+    assert report["utilization"]["verdict"] == "stable"
+    assert report["utilization"]["compared_with"] == "sector"
+    assert report["province"]["verdict"] == "stable"
+    assert not [r for r in report.values() if r["verdict"] == "shifted"]
+
+
+def test_a_one_province_list_does_not_flag_province(segmented_reference):
+    rows = _segmented(20000, seed=22)
+    report = _segment_report(segmented_reference, rows[rows[:, 2] == 4])
+    assert report["province"]["verdict"] == "segment"
+    assert (report["province"]["covered"], report["province"]["categories"]) == (1, PROVINCES)
+    assert report["utilization"]["verdict"] == "stable"
+    assert report["sector"]["verdict"] == "stable"  # compared with province 4's sector mix
+
+
+def test_a_real_shift_within_the_segment_is_still_flagged(segmented_reference):
+    rows = _segmented(20000, seed=23)
+    one_sector = rows[rows[:, 1] == 2][:2000].copy()
+    one_sector[:, 0] += 1.0  # two standard deviations within the sector
+    report = _segment_report(segmented_reference, one_sector)
+    assert report["utilization"]["verdict"] == "shifted"
+    assert report["sector"]["verdict"] == "segment"
+
+
+def test_the_mix_of_a_list_reweights_the_segment_shares_by_hand():
+    # A yes/no feature (bins: no, yes, missing): 90% no in sector 0, 90% yes in sector 1.
+    reference = {
+        "yes": {
+            "edges": [0.5],
+            "categories": None,
+            "expected": [0.5, 0.5, 0.0],
+            "by_segment": {"sector": [[0.9, 0.1, 0.0], [0.1, 0.9, 0.0], [0.5, 0.5, 0.0]]},
+        },
+        "sector": {"edges": [], "categories": 2, "expected": [0.5, 0.5, 0.0]},
+    }
+    # Six rows of sector 0 (four no, two yes) and two of sector 1 (both yes).
+    X = np.array([[0, 0]] * 4 + [[1, 0]] * 2 + [[1, 1]] * 2, dtype=float)
+    monitor = DriftMonitor(reference, ["yes", "sector"], segments=["sector"], min_rows=1)
+    monitor.update(X)
+    report = {r["feature"]: r for r in monitor.report()}
+    # The sector mix (3/4, 1/4) is not stable: 0.25 ln 1.5 + 0.25 ln 2 = 0.274.
+    assert report["sector"]["psi"] == pytest.approx(0.25 * math.log(3), abs=1e-6)
+    assert report["sector"]["verdict"] == "segment"
+    # Expected in that mix: 3/4 (0.9, 0.1) + 1/4 (0.1, 0.9) = (0.7, 0.3); seen (0.5, 0.5).
+    by_hand = 0.2 * math.log(0.7 / 0.5) + 0.2 * math.log(0.5 / 0.3)
+    assert report["yes"]["psi"] == pytest.approx(by_hand, abs=1e-6)
+    assert report["yes"]["compared_with"] == "sector"
+    assert report["yes"]["verdict"] == verdict(by_hand) == "investigate"
+
+
+def test_segment_shares_are_smoothed_towards_the_whole():
+    # Sector 0 has rows in bin 0 only, sector 1 in bin 1 only; the whole is half and half.
+    X = np.array([[0.0, 0]] * 50 + [[1.0, 1]] * 50, dtype=float)
+    built = build_drift_reference(X, ["value", "sector"], {1: 2}, bins=2)
+    whole = np.array(built["value"]["expected"])
+    table = np.array(built["value"]["by_segment"]["sector"])
+    # Each sector: (its 50 rows + 50 rows of the whole) / 100; no rows of the missing code: the
+    # whole's own shares.
+    own = np.zeros_like(whole)
+    own[np.argmax(table[0])] = 1.0
+    np.testing.assert_allclose(table[0], (50 * own + 50 * whole) / 100, atol=1e-6)
+    np.testing.assert_allclose(table[2], whole, atol=1e-6)
+    assert "by_segment" not in built["sector"]  # a segment is not split by itself
+
+
+def test_a_reference_without_segment_shares_is_not_comparable(segmented_reference):
+    old = json.loads(json.dumps(segmented_reference))
+    for spec in old.values():
+        spec.pop("by_segment", None)
+    rows = _segmented(20000, seed=24)
+    report = _segment_report(old, rows[rows[:, 1] == 3][:1500])
+    assert report["sector"]["verdict"] == "segment"
+    assert report["utilization"]["verdict"] == "not_comparable"
+    assert report["utilization"]["segment"] == "sector"
+    assert report["utilization"]["psi"] > 0.25  # the figure is kept
+
+
+def test_no_verdict_below_the_minimum_number_of_rows(reference):
+    rows = _population(3000, seed=25)
+    rows[:, 0] += 1.0
+    few = _monitor(reference, rows[: MIN_ROWS - 1])
+    enough = _monitor(reference, rows[:MIN_ROWS])
+    assert {r["verdict"] for r in few} == {"too_few_rows"}
+    assert {r["feature"]: r["verdict"] for r in enough}["utilization"] == "shifted"
+    # The PSI is the same figure either way: computed, only not judged.
+    monitor = DriftMonitor(reference, FEATURES, min_rows=1)
+    monitor.update(rows[: MIN_ROWS - 1])
+    assert [r["psi"] for r in few] == [r["psi"] for r in monitor.report()]
+
+
+def test_judged_features_come_before_the_others(segmented_reference):
+    rows = _segmented(20000, seed=26)
+    monitor = DriftMonitor(segmented_reference, SEGMENTED, segments=["sector", "province"])
+    monitor.update(rows[rows[:, 1] == 0][:1000])
+    verdicts = [r["verdict"] for r in monitor.report()]
+    assert verdicts[-1] == "segment" and set(verdicts[:-1]) <= set(JUDGED)
+
+
+def test_scoring_a_one_sector_list_flags_no_sector(scoring_model, tmp_path):
+    from scoring.batch import score_file
+    from scoring.sample import generate_sample, to_english_table
+
+    frame, _ = generate_sample(4000, seed=27, labelled=False)
+    table = to_english_table(frame)
+    counts = table["sector"].value_counts()
+    table[table["sector"] == counts.index[0]].to_csv(tmp_path / "one.csv", index=False)
+    assert counts.iloc[0] >= MIN_ROWS
+    result = score_file(
+        tmp_path / "one.csv", scoring_model, tmp_path / "out.csv", summary=tmp_path / "s.json"
+    )
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    rows = {r["feature"]: r for r in summary["drift"]}
+    assert rows["sector"]["verdict"] == "segment" and rows["sector"]["covered"] == 1
+    assert "sector" not in summary["drift_shifted"]
+    assert summary["drift_shifted"] == [
+        r["feature"] for r in summary["drift"] if r["verdict"] == "shifted"
+    ]
+    assert result.rows_scored == counts.iloc[0]

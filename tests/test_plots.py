@@ -5,6 +5,7 @@ Persian charts write their tick numbers in Persian digits."""
 from __future__ import annotations
 
 import base64
+import itertools
 import re
 import struct
 import subprocess
@@ -186,3 +187,110 @@ def test_importing_the_reports_loads_neither_matplotlib_nor_jinja_on_the_scoring
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# --- chart fixes: tick labels, one log-odds scale, whole-number axes, differences ------------
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures charts draw, kept instead of encoded."""
+    figures = []
+
+    def keep(figure, lang):
+        figure.canvas.draw()
+        figures.append(figure)
+        return "data:image/png;base64,"
+
+    monkeypatch.setattr(plots, "_encode", keep)
+    return figures
+
+
+def _boxes(labels) -> list:
+    return [t.get_window_extent() for t in labels if t.get_text() and t.get_visible()]
+
+
+@pytest.mark.parametrize(("low", "high"), [(3924.0, 848865.0), (5.0, 5000.0), (240.0, 40054.0)])
+def test_log_axis_tick_labels_do_not_run_together(drawn, low, high):
+    """The sales axis once read '10,00030,000100,000': its labels overlapped."""
+    edges = list(np.geomspace(low * 1.5, high / 1.5, 6))
+    model_plots.contribution_curve(
+        edges, list(np.linspace(-0.1, 0.1, 7)), 0.0, low=low, high=high, log=True, band=None,
+        deciles=[], ylabel="log-odds", missing_label="missing",
+    )  # fmt: skip
+    ax = drawn[-1].axes[0]
+    boxes = sorted(_boxes(ax.get_xticklabels()), key=lambda b: b.x0)
+    assert len(boxes) >= 2
+    for left, right in itertools.pairwise(boxes):
+        assert left.x1 < right.x0, [t.get_text() for t in ax.get_xticklabels()]
+    assert all(t.get_text() == plots.plain_tick(t.get_position()[0]) for t in ax.get_xticklabels()
+               if t.get_text())  # fmt: skip
+
+
+def test_log_subs_and_plain_ticks_by_hand():
+    # 2 inches of axis: a third of a decade is wide enough over 1.3 decades, not over 2.3.
+    assert plots.log_subs(5000.0, 100000.0, inches=2.0) == (1.0, 3.0)
+    assert plots.log_subs(3924.0, 848865.0, inches=2.0) == (1.0,)
+    assert plots.plain_tick(30000.0) == "30,000" and plots.plain_tick(0.5) == "0.5"
+
+
+def test_contribution_charts_take_one_log_odds_scale(drawn):
+    model_plots.contribution_curve(
+        [1.0, 2.0], [-0.01, 0.0, 0.01], 0.0, low=0.5, high=3.0, log=False, band=None,
+        deciles=[], ylabel="y", missing_label="m", limits=(-2.0, 1.0),
+    )  # fmt: skip
+    model_plots.contribution_bars(["a", "b", "m"], [0.1, -0.1, 0.0], missing_index=2,
+                                  xlabel="x", limits=(-2.0, 1.0))  # fmt: skip
+    model_plots.contribution_bars([f"c{i}" for i in range(14)], [0.01] * 14, missing_index=13,
+                                  xlabel="x", vertical=True, limits=(-2.0, 1.0))  # fmt: skip
+    curve, bars, columns = (figure.axes[0] for figure in drawn)
+    assert curve.get_ylim() == (-2.0, 1.0)
+    assert bars.get_xlim() == (-2.0, 1.0)
+    assert columns.get_ylim() == (-2.0, 1.0)
+
+
+def test_shared_limits_span_every_drawn_contribution():
+    from scoring.report.model_figures import contribution_limits
+
+    items = [
+        # Drawn over [0, 10]: cells (-inf, 2], (2, 5], (5, inf) -> -1.5, 0.2, 0.7; missing -0.3.
+        {"kind": "numeric", "edges": [2.0, 5.0], "values": [-1.5, 0.2, 0.7], "missing": -0.3,
+         "low": 0.0, "high": 10.0},
+        # Only the middle cell is on the axis [3, 4]: the 9.0 beyond it is not drawn.
+        {"kind": "numeric", "edges": [2.0, 5.0], "values": [-9.0, 0.1, 9.0], "missing": 0.0,
+         "low": 3.0, "high": 4.0},
+        {"kind": "yesno", "values": [-0.2, 0.4], "missing": 0.9},
+    ]  # fmt: skip
+    low, high = contribution_limits(items)
+    # From -1.5 to 0.9, padded by 8% of the 2.4 span.
+    assert (low, high) == pytest.approx((-1.5 - 0.192, 0.9 + 0.192))
+
+
+def test_counts_get_whole_number_ticks(drawn):
+    model_plots.contribution_curve(
+        [0.5, 1.5], [-0.1, 0.2, 0.4], 0.0, low=-0.03, high=1.7, log=False, band=None,
+        deciles=[], ylabel="y", missing_label="m", integer=True,
+    )  # fmt: skip
+    ticks = drawn[-1].axes[0].get_xticks()
+    low, high = drawn[-1].axes[0].get_xlim()
+    shown = [t for t in ticks if low <= t <= high]
+    assert shown and all(float(t).is_integer() for t in shown), shown
+
+
+def test_heatmap_of_differences_is_signed_and_centred(drawn):
+    plots.heatmap(np.array([[4.6, -3.2], [0.3, -0.4]]), ["a", "b"], ["x", "y"], title="t",
+                  center=0.0, span=5.0)  # fmt: skip
+    ax = drawn[-1].axes[0]
+    assert [t.get_text() for t in ax.texts] == ["+5", "\u22123", "0", "0"]
+    image = ax.get_images()[0]
+    assert image.get_clim() == (-5.0, 5.0)  # at least the span, symmetric
+
+
+def test_drift_bars_of_unjudged_features_do_not_set_the_axis(drawn):
+    plots.drift_bars(["sector", "utilization"], [8.7, 0.05], title="t", xlabel="PSI",
+                     stable=0.1, shifted=0.25, judged=[False, True])  # fmt: skip
+    ax = drawn[-1].axes[0]
+    assert ax.get_xlim() == pytest.approx((0.0, 0.3))
+    widths = sorted(bar.get_width() for bar in ax.patches)
+    assert widths == pytest.approx([0.05, 0.3])  # the segment's 8.7 cut at the edge
+    assert any("8.70" in t.get_text() for t in ax.texts)

@@ -35,8 +35,8 @@ MODEL_SECTIONS = (
     "tiers", "selection", "baseline", "truth", "limitations", "manifest",
 )  # fmt: skip
 BATCH_SECTIONS = (
-    "overview", "tiers", "distribution", "provinces", "sectors", "reasons", "subscores", "drift",
-    "top",
+    "overview", "near", "tiers", "distribution", "provinces", "sectors", "reasons", "subscores",
+    "drift", "top",
 )  # fmt: skip
 PERSIAN = re.compile("[\u0600-\u06ff]")
 ROUNDS = 20  # bootstrap resamples: enough to exercise the intervals, quick on 2 cores
@@ -454,3 +454,203 @@ def test_every_phrase_the_reports_ask_for_has_both_languages():
     asked |= {"sec_tiers", "sec_tier_counts"}
     assert asked <= set(words), sorted(asked - set(words))
     assert all(set(texts) == {"en", "fa"} for texts in words.values())
+
+
+# --------------------------------------------------------------------------------------------
+# Where to act: the headline, next steps, near-ready lists, idle capacity, actionable reasons.
+
+HAND_MADE = pd.DataFrame(
+    {
+        "coop_id": [f"K{i}" for i in range(1, 11)],
+        "export_probability": [0.70, 0.55, 0.45, 0.40, 0.35, 0.25, 0.20, 0.16, 0.10, 0.05],
+        "readiness_tier": ["A", "A", "B", "B", "B", "C", "C", "C", "D", "D"],
+        "reason_1": [
+            "old_cooperative", "low_debt", "no_commercial_card", "young_cooperative",
+            "low_capacity_utilization", "no_iso9001", "few_members", "low_capacity_utilization",
+            "falling_revenue", "high_defect_rate",
+        ],
+        "reason_2": [
+            "iso9001", "no_standard_mark", "", "low_capacity_utilization", "", "", "", "", "", "",
+        ],
+        "reason_3": [""] * 10,
+        "province": ["tehran", "fars", "tehran", "fars", "tehran", "fars", "tehran", "fars",
+                     "tehran", "fars"],
+        "sector": ["textiles"] * 5 + ["mining"] * 5,
+        "installed_capacity": ["100", "200", "100", "۱۰۰", "1,000", "50", "80", "100", "10", ""],
+        "actual_output": ["90", "100", "50", "80", "500", "50", "20", "20", "10", "5"],
+        "next_step": ["", "", "commercial_card", "working_capital", "commercial_card",
+                      "iso_support", "", "working_capital", "working_capital", ""],
+        "next_step_score": [np.nan, np.nan, 52.0, 51.0, 55.0, 31.0, np.nan, 30.5, 16.0, np.nan],
+    }
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def programs():
+    from scoring.contract import load_contract
+    from scoring.planning import load_programs
+
+    return load_programs(Path(__file__).parents[1] / "examples" / "programs.toml", load_contract())
+
+
+def test_headline_sentences_of_a_hand_made_list(programs, tmp_path):
+    data = batch_report_data(HAND_MADE, programs=programs)
+    # Steps: K3, K5 commercial_card (60 each), K4, K8, K9 working_capital (500 each), K6
+    # iso_support (300): six cooperatives, 2 * 60 + 3 * 500 + 300 = 1,920.
+    step = data["next_step"]
+    assert step["count"] == 6 and step["cost"] == 1920.0
+    assert step["by_program"][0] == {"program": "working_capital", "count": 3, "cost": 1500.0}
+    assert step["by_tier"] == {"A": 0, "B": 3, "C": 2, "D": 1}
+    # Idle (at least 30% of capacity unused): K2 (50%), K3 (50%), K5 (50%), K7 (75%), K8
+    # (80%); K1 uses 90%, K4 (written ۱۰۰) 80%, K6 and K9 all; K10 has no capacity. Tehran
+    # (K1, K3, K5, K7, K9): three; Fars (K2, K4, K6, K8, K10): two.
+    idle = data["idle"]
+    assert idle["source"] == "columns" and idle["count"] == 5
+    assert [(r["group"], r["idle"], r["rows"]) for r in idle["by"]["province"]] == [
+        ("tehran", 3, 5),
+        ("fars", 2, 5),
+    ]
+    # Textiles (K1-K5): K2, K3, K5; mining: K7, K8.
+    assert [(r["group"], r["idle"]) for r in idle["by"]["sector"]] == [
+        ("textiles", 3),
+        ("mining", 2),
+    ]
+    out = render_batch_report(HAND_MADE, tmp_path / "hand.html", programs=programs)
+    html = out.read_text(encoding="utf-8")
+    overview = html.split('<section id="overview">', 1)[1].split("</section>", 1)[0]
+    sentences = re.findall(r"<li>(.*?)</li>", overview, flags=re.S)
+    assert sentences[0] == "2 of 10 cooperatives (20.0%) are export-ready (tier A)."
+    assert sentences[1].startswith(
+        "6 cooperatives (60.0%) are one programme away from a higher tier "
+        "(B to A: 3, C to B: 2, D to C: 1); giving each its cheapest such programme costs "
+        "1,920 in all"
+    )
+    assert "Working-capital loan to bring idle capacity back into use (3)" in sentences[1]
+    assert sentences[2] == (
+        "Most idle capacity (cooperatives producing under 70% of their capacity): in Tehran, "
+        "3 cooperatives (60.0% of the province&#39;s); by sector, Textiles (3, 60.0%)."
+    )
+
+
+def test_headline_says_how_to_get_next_steps_and_idle_capacity(tmp_path):
+    bare = HAND_MADE.drop(columns=["next_step", "next_step_score", "province", "sector"])
+    html = render_batch_report(bare, tmp_path / "bare.html").read_text(encoding="utf-8")
+    overview = html.split('<section id="overview">', 1)[1].split("</section>", 1)[0]
+    assert "--next-step --programs FILE" in overview
+    assert "--keep-columns" in overview
+    # Steps kept, programmes not given: the count without a cost.
+    data = batch_report_data(HAND_MADE)
+    assert data["next_step"]["count"] == 6 and data["next_step"]["cost"] is None
+
+
+def test_idle_capacity_falls_back_to_reasons_then_sub_scores():
+    frame = HAND_MADE.drop(columns=["installed_capacity", "actual_output"])
+    idle = batch_report_data(frame)["idle"]
+    # The idle-capacity reason: K4 and K8 (Fars), K5 (Tehran).
+    assert idle["source"] == "reasons" and idle["count"] == 3
+    assert [(r["group"], r["idle"]) for r in idle["by"]["province"]] == [("fars", 2), ("tehran", 1)]
+    scores = frame.drop(columns=["reason_1", "reason_2", "reason_3"]).assign(
+        capacity_score=[10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+    )
+    idle = batch_report_data(scores)["idle"]
+    # Means: Tehran (K1, K3, K5, K7, K9) 50, Fars 60: the lowest first.
+    assert idle["source"] == "subscores"
+    assert [(r["group"], r["mean"]) for r in idle["by"]["province"]] == [
+        ("tehran", 50.0),
+        ("fars", 60.0),
+    ]
+
+
+def test_near_ready_lists_the_cheapest_step_first_per_province(programs):
+    near = batch_report_data(HAND_MADE, programs=programs, top=5)["near_ready"]
+    # B and C: K3, K4, K5, K6, K7, K8; K7 has no step.
+    assert near["with_steps"] and near["count"] == 5
+    groups = {g["group"]: g for g in near["groups"]}
+    # Tehran: K3 (45 -> 52) and K5 (35 -> 55), both the commercial card (60): the larger gain
+    # first. Fars: K6's ISO support (300), then K4 (40 -> 51) and K8 (16 -> 30.5), both 500.
+    assert [r["coop_id"] for r in groups["tehran"]["rows"]] == ["K5", "K3"]
+    assert groups["tehran"]["cost"] == 120.0 and groups["tehran"]["step"] == "commercial_card"
+    assert [r["coop_id"] for r in groups["fars"]["rows"]] == ["K6", "K8", "K4"]
+    assert groups["fars"]["cost"] == 1300.0
+    assert [r["next_tier"] for r in groups["fars"]["rows"]] == ["B", "B", "A"]
+    assert [g["group"] for g in near["groups"]] == ["fars", "tehran"]  # most near-ready first
+
+
+def test_actionable_reasons_and_context_are_apart(tmp_path):
+    data = batch_report_data(HAND_MADE)
+    marked = {r["code"]: r["actionable"] for r in data["reasons"]}
+    assert marked["no_commercial_card"] and marked["low_capacity_utilization"]
+    assert marked["no_iso9001"] and marked["high_defect_rate"] and marked["no_standard_mark"]
+    assert not marked["old_cooperative"] and not marked["young_cooperative"]
+    assert not marked["low_debt"] and not marked["few_members"] and not marked["iso9001"]
+    # Top cooperatives show what they need: K1's reasons are all context, K2's first is not.
+    tehran = next(g for g in data["top_rows"] if g["group"] == "tehran")
+    fars = next(g for g in data["top_rows"] if g["group"] == "fars")
+    assert tehran["top"][0]["coop_id"] == "K1" and tehran["top"][0]["needs"] == []
+    assert fars["top"][0]["coop_id"] == "K2" and fars["top"][0]["needs"] == ["no_standard_mark"]
+    html = render_batch_report(HAND_MADE, tmp_path / "r.html").read_text(encoding="utf-8")
+    top = html.split('<section id="top">', 1)[1].split("</section>", 1)[0]
+    assert "An old cooperative" not in top and "Low debt" not in top
+    assert "No national standard mark" in top and "nothing actionable" in top
+    reasons = html.split('<section id="reasons">', 1)[1].split("</section>", 1)[0]
+    actionable, context = reasons.split("Context: explains the score", 1)
+    assert "no_commercial_card" in actionable and "no_commercial_card" not in context
+    assert "young_cooperative" in context and "young_cooperative" not in actionable
+
+
+def test_a_stored_contract_without_marks_takes_the_packaged_ones():
+    from scoring.contract import contract_from_dict, load_contract
+
+    document = load_contract().to_dict()
+    for sides in document["reason"].values():
+        sides.pop("actionable", None)
+        for side in sides.values():
+            side.pop("actionable", None)
+    old = contract_from_dict(document, origin="manifest")
+    assert not old.reasons["coop_age"]["low"].actionable
+    assert old.reasons["commercial_card"]["low"].actionable
+    assert not old.reasons["iso9001"]["high"].actionable
+
+
+def test_subscores_are_shown_against_the_whole_list():
+    frame = HAND_MADE.assign(
+        capacity_score=[50, 60, 70, 80, 90, 10, 20, 30, 40, 50],
+        quality_score=[40.0] * 10,
+    )
+    sub = batch_report_data(frame)["subscores"]
+    # Textiles (K1-K5) mean capacity 70, mining 30, overall 50: +20 and -20; quality all 40.
+    assert sub["rows"] == ["textiles", "mining"]
+    np.testing.assert_allclose(sub["overall"], [50.0, 40.0])
+    np.testing.assert_allclose(sub["difference"], [[20.0, 0.0], [-20.0, 0.0]])
+
+
+def test_kept_columns_under_persian_headers_are_read():
+    frame = HAND_MADE.rename(columns={"province": "استان", "sector": "بخش"})
+    data = batch_report_data(frame)
+    assert {r["group"] for r in data["province"]} == {"tehran", "fars"}
+    assert data["has"]["sector"]
+
+
+def test_drift_notes_say_why_features_were_not_judged(tmp_path):
+    drift = [
+        {"feature": "sector", "psi": 8.7, "verdict": "segment", "covered": 1, "categories": 7},
+        {"feature": "utilization", "psi": 0.02, "verdict": "stable", "compared_with": "sector"},
+    ]
+    summary = {"rows_read": 900, "rows_scored": 900, "rows_rejected": 0, "drift": drift}
+    html = render_batch_report(HAND_MADE, tmp_path / "d.html", summary=summary)
+    text = html.read_text(encoding="utf-8")
+    assert "The list covers only 1 of 7 sectors: sector is the list&#39;s own cut" in text
+    assert "compared with the training cooperatives of the same sector mix" in text
+    assert "the list&#39;s own cut</span>" in text and "pill bad" not in text
+    small = {**summary, "rows_scored": 49, "drift": [{**drift[1], "verdict": "too_few_rows"}]}
+    fa = render_batch_report(HAND_MADE, tmp_path / "f.html", summary=small, lang="fa")
+    text = fa.read_text(encoding="utf-8")
+    assert '<html lang="fa" dir="rtl">' in text
+    assert "ردیف‌ها برای داوری کم است" in text and "۴۹" in text
+
+
+def test_persian_command_line_text_is_isolated_left_to_right(tmp_path):
+    bare = HAND_MADE.drop(columns=["province", "sector", "next_step", "next_step_score"])
+    html = render_batch_report(bare, tmp_path / "fa.html", lang="fa").read_text("utf-8")
+    assert "\u2066`--keep-columns name,province,sector`\u2069" in html
+    assert "\u2066`--next-step --programs FILE`\u2069" in html

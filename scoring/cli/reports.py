@@ -49,17 +49,23 @@ def report_batch(
     model: Annotated[
         str | None, typer.Option("--model", help="Model whose contract names reasons/tiers.")
     ] = None,
+    programs: Annotated[
+        Path | None,
+        typer.Option(help="Programmes file (TOML): names and costs of the next steps."),
+    ] = None,
     registry: RegistryOption = None,
 ) -> None:
-    """A self-contained HTML report of a scored batch: tiers, reasons, provinces, drift."""
+    """A self-contained HTML report of a scored batch: where to act, tiers, reasons, drift."""
     from scoring.report import render_batch_report
     from scoring.writing import HTML_SUFFIXES, check_distinct_paths, check_output_path
 
-    check_distinct_paths({"SCORED": scored, "--summary": summary}, {"--out": out_file})
+    check_distinct_paths(
+        {"SCORED": scored, "--summary": summary, "--programs": programs}, {"--out": out_file}
+    )
     check_output_path(out_file, HTML_SUFFIXES)
     contract = load_model_option(registry, model).contract if model else None
     path = render_batch_report(
-        scored, out_file, summary=summary, contract=contract, lang=lang.value
+        scored, out_file, summary=summary, contract=contract, programs=programs, lang=lang.value
     )
     out.print(f"batch report written to {path}", soft_wrap=True)
 

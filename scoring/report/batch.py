@@ -1,14 +1,17 @@
-"""The HTML report of a scored batch, for managers: tiers, reasons, provinces, sectors, drift.
+"""The HTML report of a scored batch, for managers: where to act first, then tiers, reasons,
+provinces, sectors, drift.
 
-:func:`batch_report_data` computes (plain numbers, no language, no figures);
-:func:`render_batch_report` draws the charts, fills ``batch_report.html`` and writes the page.
+:func:`batch_report_data` computes (plain numbers, no language, no figures; where to act comes
+from :mod:`scoring.report.actions`); :func:`render_batch_report` words it
+(:mod:`scoring.report.batch_words`), draws the charts (:mod:`scoring.report.batch_figures`),
+fills ``batch_report.html`` and writes the page.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +19,14 @@ import numpy as np
 import pandas as pd
 
 from scoring.contract import TIERS, Contract, load_contract
-from scoring.drift import SHIFTED, STABLE
 from scoring.errors import ContractError, InputFileError
+from scoring.planning.programs import Program, load_programs
 from scoring.reading import open_table
-from scoring.report import plots
+from scoring.report import actions
+from scoring.report.batch_figures import batch_figures
+from scoring.report.batch_words import drift_notes, headline
 from scoring.report.rendering import render_page, write_page
-from scoring.report.words import Wording, column_vocabulary, read_reason, reason_lookup
+from scoring.report.words import Wording, column_vocabulary
 from scoring.text import fold_text, to_ascii_digits
 from scoring.writing import check_output_path
 
@@ -38,9 +43,13 @@ _NUMERIC_SCORED = (
     "output_score",
     "market_score",
     "sector_percentile",
+    "next_step_score",
 )
+#: Columns a scored file may hold under a kept input header (a contract alias, a Persian name).
+_KEPT = ("name", "province", "sector")
 _SECTIONS = (
     "overview",
+    "near",
     "tiers",
     "distribution",
     "provinces",
@@ -50,7 +59,9 @@ _SECTIONS = (
     "drift",
     "top",
 )
-#: The pill (CSS class) of each drift verdict.
+#: Provinces whose near-ready cooperatives are listed one by one (the rest in the table).
+_NEAR_CARDS = 6
+#: The pill (CSS class) of each drift verdict; verdicts that judge nothing are muted.
 _VERDICT_CLASSES = {"stable": "ok", "investigate": "warn", "shifted": "bad"}
 
 
@@ -59,6 +70,7 @@ def batch_report_data(
     *,
     summary: Mapping[str, Any] | str | Path | None = None,
     contract: Contract | None = None,
+    programs: Sequence[Program] | str | Path | None = None,
     top: int = 5,
 ) -> dict[str, Any]:
     """Everything the batch report shows, as plain numbers (no language, no figures).
@@ -67,12 +79,17 @@ def batch_report_data(
     ----------
     scored
         The output of ``readiness score`` (a file or a frame): ``coop_id``,
-        ``export_probability``, ``readiness_tier``, the reasons and sub-scores, and, when
-        scored with ``--keep-columns``, ``name``, ``province`` and ``sector``.
+        ``export_probability``, ``readiness_tier``, the reasons and sub-scores; when scored
+        with ``--keep-columns``, ``name``, ``province``, ``sector`` (and ``installed_capacity``,
+        ``actual_output`` for idle capacity); with ``--next-step``, ``next_step`` and
+        ``next_step_score``.
     summary
         The scoring summary (the JSON of ``--summary``, or its dict), for drift and counts.
     contract
         For category names, tier labels and reason texts (default: the packaged contract).
+    programs
+        The programmes the next steps name (a programmes file or its programmes), for their
+        cost and names.
     top
         Cooperatives listed per province.
 
@@ -82,8 +99,11 @@ def batch_report_data(
         The scored table lacks a column every scored file has.
     """
     contract = contract or load_contract()
-    frame = _read_scored(scored)
+    frame = _read_scored(scored, contract)
     summary = _read_summary(summary)
+    if isinstance(programs, str | Path):
+        programs = load_programs(programs, contract)
+    catalogue = actions.program_catalogue(programs)
     n = len(frame)
     tiers = frame["readiness_tier"].astype(str).str.strip().str.upper()
     frame = frame.assign(readiness_tier=tiers)
@@ -93,32 +113,30 @@ def batch_report_data(
         else np.round(100 * frame["export_probability"], 1)
     )
     frame = frame.assign(readiness_score=score)
+    codes = actions.reason_codes(frame, contract)
+    frame["needs"] = actions.needs_of(codes, _actionable_codes(contract))
     data: dict[str, Any] = {
         "rows": n,
         "summary": summary,
         "tier_counts": {t: int((tiers == t).sum()) for t in TIERS},
         "mean_probability": float(frame["export_probability"].mean()) if n else None,
         "scores": {t: frame.loc[tiers == t, "readiness_score"].to_numpy(float) for t in TIERS},
-        "has": {c: c in frame for c in ("province", "sector", "name")},
+        "has": {c: c in frame for c in (*_KEPT, "next_step")},
         "top": top,
+        "programs": sorted(catalogue) if catalogue else None,
     }
     for column in ("province", "sector"):
         if column in frame:
             frame[column] = _category_keys(frame[column], contract, column)
             data[column] = _tier_mix(frame, column)
-    data["reasons"] = _reason_counts(frame, contract)
+    data["next_step"] = actions.next_steps(frame, catalogue)
+    data["near_ready"] = actions.near_ready(frame, contract, catalogue, top=top)
+    data["idle"] = actions.idle_capacity(frame, contract, codes)
+    data["reasons"] = _reason_counts(codes, contract, n)
     dimensions = [d for d in DIMENSIONS if f"{d}_score" in frame]
     data["dimensions"] = dimensions
     if dimensions and "sector" in frame:
-        table = frame.groupby("sector", sort=False)[[f"{d}_score" for d in dimensions]].mean()
-        order = frame["sector"].value_counts().index
-        table = table.loc[order]
-        overall = frame[[f"{d}_score" for d in dimensions]].mean()
-        data["subscores"] = {
-            "rows": [*table.index.tolist(), None],
-            "matrix": np.vstack([table.to_numpy(float), overall.to_numpy(float)[None, :]]),
-            "counts": [*frame["sector"].value_counts().loc[order].tolist(), n],
-        }
+        data["subscores"] = _subscore_profile(frame, dimensions)
     if summary is not None:
         data["drift"] = list(summary.get("drift", []))
     if "province" in frame:
@@ -126,11 +144,12 @@ def batch_report_data(
     return data
 
 
-def _read_scored(scored: str | Path | pd.DataFrame) -> pd.DataFrame:
+def _read_scored(scored: str | Path | pd.DataFrame, contract: Contract) -> pd.DataFrame:
     if isinstance(scored, pd.DataFrame):
         frame, where = scored.copy(), "the scored frame"
     else:
         frame, where = open_table(scored).read_all().to_pandas(), Path(scored).name
+    frame = frame.rename(columns=_output_names(frame.columns, contract))
     missing = [c for c in _SCORED_REQUIRED if c not in frame]
     if missing:
         raise ContractError(
@@ -146,7 +165,28 @@ def _read_scored(scored: str | Path | pd.DataFrame) -> pd.DataFrame:
             )
             frame[column] = pd.to_numeric(text, errors="coerce")
     frame["coop_id"] = frame["coop_id"].astype(str)
-    return frame
+    # A column kept under the file's own header (`--keep-columns استان`) is still the province.
+    renames = {}
+    for name in _KEPT:
+        found = actions.kept_column(frame, contract, name)
+        if found is not None and found != name:
+            renames[found] = name
+    return frame.rename(columns=renames)
+
+
+def _output_names(headers: Sequence[Any], contract: Contract) -> dict[Any, str]:
+    """Output headers written in a language (``--lang fa``) back to their column names."""
+    spellings = {
+        fold_text(text): name
+        for name, texts in contract.output_labels.items()
+        for text in texts.values()
+        if text
+    }
+    return {
+        header: spellings[fold_text(str(header))]
+        for header in headers
+        if fold_text(str(header)) in spellings and spellings[fold_text(str(header))] != header
+    }
 
 
 def _read_summary(summary: Mapping[str, Any] | str | Path | None) -> dict[str, Any] | None:
@@ -188,26 +228,29 @@ def _tier_mix(frame: pd.DataFrame, column: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-r["ready_share"], -r["rows"]))
 
 
-def _reason_counts(frame: pd.DataFrame, contract: Contract) -> list[dict[str, Any]]:
-    """Reason codes by how often they come first, and how often among the three."""
-    columns = [c for c in ("reason_1", "reason_2", "reason_3") if c in frame]
-    if not columns:
+def _actionable_codes(contract: Contract) -> set[str]:
+    """Reason codes the contract marks actionable (a text it does not know is not)."""
+    return {r.code for sides in contract.reasons.values() for r in sides.values() if r.actionable}
+
+
+def _reason_counts(codes: pd.DataFrame, contract: Contract, n: int) -> list[dict[str, Any]]:
+    """Reason codes by how often they come first, and how often among the three; each marked
+    ``actionable`` (support can change it) or not (context)."""
+    if codes.empty:
         return []
-    lookup = reason_lookup(contract)
+    actionable = _actionable_codes(contract)
     first: Counter = Counter()
     anywhere: Counter = Counter()
-    for position, column in enumerate(columns):
-        for value, count in frame[column].value_counts(dropna=True).items():
-            code, _ = read_reason(value, lookup)
-            if not code:
-                continue
+    for position, column in enumerate(codes.columns):
+        for code, count in codes[column][codes[column] != ""].value_counts().items():
             anywhere[code] += int(count)
             if position == 0:
                 first[code] += int(count)
-    n = max(len(frame), 1)
+    n = max(n, 1)
     return [
         {
             "code": code,
+            "actionable": code in actionable,
             "first": first.get(code, 0),
             "anywhere": count,
             "first_share": first.get(code, 0) / n,
@@ -215,6 +258,24 @@ def _reason_counts(frame: pd.DataFrame, contract: Contract) -> list[dict[str, An
         }
         for code, count in sorted(anywhere.items(), key=lambda kv: (-first[kv[0]], -kv[1]))
     ]
+
+
+def _subscore_profile(frame: pd.DataFrame, dimensions: list[str]) -> dict[str, Any]:
+    """Mean sub-scores per sector (largest first), the overall mean, and each sector's
+    difference from it: the sub-scores of sectors differ by a few points on a 0-100 scale, which
+    only the difference shows."""
+    columns = [f"{d}_score" for d in dimensions]
+    order = frame["sector"].value_counts()
+    means = frame.groupby("sector", sort=False)[columns].mean().loc[order.index]
+    overall = frame[columns].mean().to_numpy(float)
+    matrix = means.to_numpy(float)
+    return {
+        "rows": means.index.tolist(),
+        "counts": order.tolist(),
+        "means": matrix,
+        "overall": overall,
+        "difference": matrix - overall[None, :],
+    }
 
 
 def _top_per_group(frame: pd.DataFrame, column: str, top: int) -> list[dict[str, Any]]:
@@ -234,6 +295,7 @@ def render_batch_report(
     *,
     summary: Mapping[str, Any] | str | Path | None = None,
     contract: Contract | None = None,
+    programs: Sequence[Program] | str | Path | None = None,
     lang: str = "en",
     top: int = 5,
 ) -> Path:
@@ -249,6 +311,9 @@ def render_batch_report(
         The scoring summary (JSON file or dict) for the counts and the drift table.
     contract
         For category names, tier labels and reason texts (default: the packaged contract).
+    programs
+        The programmes file (or its programmes) the next steps came from: their names and
+        costs.
     lang
         ``"en"`` or ``"fa"``.
     top
@@ -262,15 +327,19 @@ def render_batch_report(
     out = check_output_path(out)
     contract = contract or load_contract()
     wording = Wording(lang, contract)
-    data = batch_report_data(scored, summary=summary, contract=contract, top=top)
+    if isinstance(programs, str | Path):
+        programs = load_programs(programs, contract)
+    data = batch_report_data(scored, summary=summary, contract=contract, programs=programs, top=top)
     source = str((data["summary"] or {}).get("source", "")) or (
         str(scored) if not isinstance(scored, pd.DataFrame) else ""
     )
+    names = {p.id: (p.name_fa or p.name) if wording.fa else p.name for p in programs or ()}
     html = render_page(
         "batch_report.html",
         wording,
         data=data,
-        figures=_batch_figures(data, wording),
+        headline=headline(data, wording, names),
+        figures=batch_figures(data, wording),
         sections=[(s, "sec_tier_counts" if s == "tiers" else f"sec_{s}") for s in _SECTIONS],
         source=source,
         model=(data["summary"] or {}).get("model", ""),
@@ -283,81 +352,9 @@ def render_batch_report(
             }
             for row in data.get("drift", [])
         ],
-        stable=STABLE,
-        shifted=SHIFTED,
+        drift_notes=drift_notes(data, wording),
+        near_cards=_NEAR_CARDS,
+        program=lambda key: names.get(key, key),
     )
     write_page(html, out)
     return out
-
-
-def _batch_figures(data: Mapping[str, Any], wording: Wording) -> dict[str, str]:
-    phrase, lang = wording.phrase, wording.lang
-    labels = {tier: f"{tier}: {wording.tier(tier)}" for tier in TIERS}
-    counts = data["tier_counts"]
-    share = {tier: wording.percent(counts[tier] / max(data["rows"], 1)) for tier in TIERS}
-    figures = {
-        "tier_counts": plots.horizontal_bars(
-            [labels[tier] for tier in TIERS],
-            [counts[tier] for tier in TIERS],
-            value_labels=[f"{wording.count(counts[tier])} ({share[tier]})" for tier in TIERS],
-            title=phrase("tier_counts_chart"),
-            xlabel=phrase("cooperatives"),
-            width=5.2,
-            lang=lang,
-        ),
-        "distribution": plots.score_histogram_by_tier(
-            {tier: data["scores"][tier] for tier in TIERS if len(data["scores"][tier])},
-            labels,
-            title=phrase("score_hist"),
-            xlabel=phrase("score"),
-            ylabel=phrase("cooperatives"),
-            lang=lang,
-        ),
-    }
-    for column in ("province", "sector"):
-        rows = data.get(column)
-        if rows:
-            figures[column] = plots.tier_shares(
-                [wording.category(column, r["group"]) for r in rows],
-                {tier: [r[tier] for r in rows] for tier in TIERS},
-                labels,
-                title="",
-                xlabel=phrase("share_of_group"),
-                lang=lang,
-            )
-    reasons = data["reasons"][:12]
-    if reasons:
-        figures["reasons"] = plots.horizontal_bars(
-            [wording.reason(r["code"])[1] for r in reasons],
-            [r["first"] for r in reasons],
-            value_labels=[wording.percent(r["first_share"]) for r in reasons],
-            title=phrase("reasons_chart"),
-            xlabel=phrase("cooperatives"),
-            color="#b45309",
-            lang=lang,
-        )
-    if "subscores" in data:
-        sub = data["subscores"]
-        figures["subscores"] = plots.heatmap(
-            sub["matrix"],
-            [
-                (wording.category("sector", g) if g is not None else phrase("all_sectors"))
-                + f" ({wording.count(c)})"
-                for g, c in zip(sub["rows"], sub["counts"], strict=True)
-            ],
-            [phrase("dim_" + d) for d in data["dimensions"]],
-            title=phrase("subscores_chart"),
-            lang=lang,
-        )
-    drift = data.get("drift") or []
-    if drift:
-        figures["drift"] = plots.drift_bars(
-            [wording.feature(r["feature"]) for r in drift],
-            [float(r["psi"]) for r in drift],
-            title=phrase("drift_chart"),
-            xlabel="PSI",
-            stable=STABLE,
-            shifted=SHIFTED,
-            lang=lang,
-        )
-    return figures

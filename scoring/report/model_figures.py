@@ -7,15 +7,16 @@ Each chart of :mod:`scoring.report.model_plots` gets its numbers from
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from scoring.report import model_plots
+from scoring.report.plots import curve_points, value_limits
 from scoring.report.words import Wording
 
-__all__ = ["model_figures", "wide_chart"]
+__all__ = ["contribution_limits", "model_figures", "wide_chart"]
 
 
 def model_figures(data: Mapping[str, Any], wording: Wording) -> dict[str, Any]:
@@ -23,8 +24,9 @@ def model_figures(data: Mapping[str, Any], wording: Wording) -> dict[str, Any]:
     ``pairs`` and ``groups`` nested)."""
     phrase, lang = wording.phrase, wording.lang
     figures: dict[str, Any] = _holdout_charts(data, wording) if data["has_holdout"] else {}
+    limits = contribution_limits(data["contributions"])
     figures["contributions"] = {
-        item["name"]: _contribution_figure(item, wording) for item in data["contributions"]
+        item["name"]: _contribution_figure(item, wording, limits) for item in data["contributions"]
     }
     figures["pairs"] = [
         {
@@ -135,7 +137,22 @@ def _holdout_charts(data: Mapping[str, Any], wording: Wording) -> dict[str, str]
     return figures
 
 
-def _contribution_figure(item: Mapping[str, Any], wording: Wording) -> str:
+def contribution_limits(items: Sequence[Mapping[str, Any]]) -> tuple[float, float]:
+    """One log-odds axis for every feature's chart, from the lowest to the highest
+    contribution any of them draws (a missing value's included): a feature that moves the
+    score by 0.01 then looks as small beside capacity use as it is."""
+    drawn: list[float] = []
+    for item in items:
+        values = item["values"]
+        if item["kind"] == "numeric" and len(item["edges"]):
+            values = curve_points(item["edges"], values, item["low"], item["high"])[1]
+        drawn += [*np.asarray(values, float).tolist(), float(item["missing"])]
+    return value_limits(drawn)
+
+
+def _contribution_figure(
+    item: Mapping[str, Any], wording: Wording, limits: tuple[float, float]
+) -> str:
     phrase, lang, name = wording.phrase, wording.lang, item["name"]
     if item["kind"] == "categorical":
         order = np.argsort(-np.asarray(item["values"]), kind="stable")
@@ -147,6 +164,7 @@ def _contribution_figure(item: Mapping[str, Any], wording: Wording) -> str:
             missing_index=len(labels) - 1,
             xlabel=phrase("logodds"),
             vertical=wide_chart(item),
+            limits=limits,
             lang=lang,
         )
     if item["kind"] == "yesno":
@@ -155,6 +173,7 @@ def _contribution_figure(item: Mapping[str, Any], wording: Wording) -> str:
             [*item["values"], item["missing"]],
             missing_index=2,
             xlabel=phrase("logodds"),
+            limits=limits,
             lang=lang,
         )
     return model_plots.contribution_curve(
@@ -168,8 +187,16 @@ def _contribution_figure(item: Mapping[str, Any], wording: Wording) -> str:
         deciles=item["deciles"],
         ylabel=phrase("logodds_short"),
         missing_label=phrase("missing"),
+        limits=limits,
+        integer=_is_count(name, wording),
         lang=lang,
     )
+
+
+def _is_count(name: str, wording: Wording) -> bool:
+    """Whether a feature is a whole-number column of the contract (certificates, markets)."""
+    contract = wording.contract
+    return name in contract.names and contract.column(name).type == "int"
 
 
 def wide_chart(item: Mapping[str, Any]) -> bool:

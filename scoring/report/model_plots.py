@@ -20,8 +20,10 @@ from scoring.report.plots import (
     TIER_COLORS,
     add_legend,
     chart,
+    curve_points,
     draw_diagonal,
     frame_heatmap,
+    log_subs,
     new_axes,
     new_figure,
     number_text,
@@ -31,6 +33,7 @@ from scoring.report.plots import (
     set_labels,
     set_row_labels,
     shape_text,
+    value_limits,
 )
 
 if TYPE_CHECKING:
@@ -208,27 +211,26 @@ def contribution_curve(
     deciles: Sequence[float],
     ylabel: str,
     missing_label: str,
+    limits: tuple[float, float] | None = None,
+    integer: bool = False,
     lang: str = "en",
 ) -> Figure:
     """A numeric feature's contribution to the log-odds: a step curve over ``[low, high]``.
 
     Cell ``k`` covers ``(edges[k-1], edges[k]]``. The value for a missing input is a diamond
     beyond the right end of the axis; ``band`` shades where the middle 80% of training
-    cooperatives lie and ``deciles`` are ticked along the bottom.
+    cooperatives lie and ``deciles`` are ticked along the bottom. ``limits`` fixes the
+    log-odds axis (one scale for every feature, so that effects compare); ``integer`` ticks
+    whole numbers only (a count).
     """
     from matplotlib import transforms
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
     # Fixed margins, one axes: these small multiples are the bulk of a model report's charts.
     figure = new_figure(3.5, 2.4, layout=None)
     figure.subplots_adjust(left=0.22, right=0.79, bottom=0.14, top=0.96)
     ax = figure.subplots()
-    edges = np.asarray(edges, float)
-    inside = edges[(edges > low) & (edges < high)]
-    xs = np.concatenate([[low], inside, [high]])
-    first = int(np.searchsorted(edges, low, side="left"))
-    ys = np.asarray(values, float)[first : first + len(inside) + 1]
-    ys = np.append(ys, ys[-1])
+    xs, ys = curve_points(edges, values, low, high)
     if band is not None:
         ax.axvspan(*band, color="#dbeafe", alpha=0.6, linewidth=0)
     ax.axhline(0, color="#9ca3af", linewidth=0.8)
@@ -245,14 +247,13 @@ def contribution_curve(
         )
     if log:
         ax.set_xscale("log")
-        subs = (1.0, 3.0) if high / low < 300 else (1.0,)  # at most ~5 labels on 3.5 inches
-        ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs, numticks=8))
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=log_subs(low, high), numticks=6))
         ax.xaxis.set_major_formatter(FuncFormatter(plain_tick))
         ax.xaxis.set_minor_formatter(NullFormatter())
+    elif integer:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
     ax.set_xlim(low, high)
-    bottom, top = min(ys.min(), missing, 0.0), max(ys.max(), missing, 0.0)
-    pad = 0.08 * (top - bottom) if top > bottom else 0.1
-    ax.set_ylim(bottom - pad, top + pad)
+    ax.set_ylim(*(limits or value_limits([*ys, missing])))
     ax.set_ylabel(shape_text(ylabel))
     outside = transforms.blended_transform_factory(ax.transAxes, ax.transData)
     ax.plot([1.09], [missing], marker="D", color=MISSING_COLOR, markersize=6, linestyle="none",
@@ -280,12 +281,14 @@ def contribution_bars(
     missing_index: int | None,
     xlabel: str,
     vertical: bool = False,
+    limits: tuple[float, float] | None = None,
     lang: str = "en",
 ) -> Figure:
     """A categorical (or yes/no) feature's contribution per category, as bars.
 
     Horizontal bars, or columns with slanted labels when ``vertical`` (many categories). The
-    bar at ``missing_index`` (a missing input) is drawn hatched in another colour.
+    bar at ``missing_index`` (a missing input) is drawn hatched in another colour. ``limits``
+    fixes the log-odds axis (one scale for every feature).
     """
     n = len(labels)
     colors = [
@@ -309,6 +312,8 @@ def contribution_bars(
         ax.set_xlim(-0.7, n - 0.3)
         ax.grid(False, axis="x")
         set_labels(ax, ylabel=xlabel)
+        if limits is not None:
+            ax.set_ylim(*limits)
         if lang == "fa":
             ax.invert_xaxis()
     else:
@@ -317,6 +322,8 @@ def contribution_bars(
         ax.axvline(0, color="#6b7280", linewidth=0.8)
         set_row_labels(ax, position, labels)
         set_labels(ax, xlabel=xlabel)
+        if limits is not None:
+            ax.set_xlim(*limits)
     if missing_index is not None:
         bars[missing_index].set_hatch("///")
         bars[missing_index].set_alpha(0.75)

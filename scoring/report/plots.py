@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 import numpy as np
 
 from scoring.report.words import localize_number
+from scoring.tiers import TIER_COLORS  # one palette for charts, pages and workbooks
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -39,14 +40,18 @@ __all__ = [
     "TIER_COLORS",
     "add_legend",
     "chart",
+    "comparison_bars",
+    "curve_points",
     "draw_diagonal",
     "drift_bars",
     "frame_heatmap",
     "heatmap",
     "horizontal_bars",
+    "log_subs",
     "new_axes",
     "new_figure",
     "number_text",
+    "paired_bars",
     "percent_text",
     "plain_tick",
     "row_axes",
@@ -55,10 +60,9 @@ __all__ = [
     "set_row_labels",
     "shape_text",
     "tier_shares",
+    "value_limits",
 ]
 
-#: The tiers' colours, in the charts and (through the templates) in the pages' style sheet.
-TIER_COLORS = {"A": "#1b7837", "B": "#7fbf7b", "C": "#f1a340", "D": "#b2182b"}
 #: Lines of the glass-box model, the baseline and the truth in curves and diagrams.
 MODEL_COLORS = {"model": "#1f4e79", "baseline": "#9a9a9a", "truth": "#222222"}
 ACCENT = "#1f4e79"  # the pages' accent colour too
@@ -174,6 +178,44 @@ def plain_tick(value: float, _position: object = None) -> str:
     if value >= 1:
         return f"{value:,.0f}"
     return f"{value:g}"
+
+
+def curve_points(
+    edges: Sequence[float], values: Sequence[float], low: float, high: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The step curve of a numeric feature's table over ``[low, high]``, as drawn: the x of
+    each step's start (and ``high``) and its contribution."""
+    edges = np.asarray(edges, float)
+    inside = edges[(edges > low) & (edges < high)]
+    xs = np.concatenate([[low], inside, [high]])
+    first = int(np.searchsorted(edges, low, side="left"))
+    ys = np.asarray(values, float)[first : first + len(inside) + 1]
+    return xs, np.append(ys, ys[-1])
+
+
+#: Width of the plotting area of a contribution curve, in inches (3.5 inches, 22%-79%).
+_CURVE_AXES_INCHES = 3.5 * (0.79 - 0.22)
+#: Room one tick label such as ``100,000`` takes on a contribution curve's axis, in inches.
+_TICK_LABEL_INCHES = 0.6
+
+
+def log_subs(low: float, high: float, inches: float = _CURVE_AXES_INCHES) -> tuple[float, ...]:
+    """Which ticks of each decade a log axis from ``low`` to ``high`` labels so that labels
+    such as ``30,000`` and ``100,000`` do not run together: 1 and 3 when a third of a decade is
+    wide enough for a label, else 1 alone."""
+    decades = max(np.log10(high / low), 1e-9)
+    third = np.log10(10 / 3) * inches / decades  # 3 to 10: the narrower gap of 1-3-10
+    return (1.0, 3.0) if third >= _TICK_LABEL_INCHES else (1.0,)
+
+
+def value_limits(values: Sequence[float]) -> tuple[float, float]:
+    """An axis from the lowest to the highest of ``values`` and 0, with a margin."""
+    finite = np.asarray(values, float)
+    finite = finite[np.isfinite(finite)]
+    bottom = min(float(finite.min()), 0.0) if len(finite) else 0.0
+    top = max(float(finite.max()), 0.0) if len(finite) else 0.0
+    pad = 0.08 * (top - bottom) if top > bottom else 0.1
+    return bottom - pad, top + pad
 
 
 def _title(ax: Any, title: str | None) -> None:
@@ -357,18 +399,34 @@ def heatmap(
     title: str,
     vmin: float = 0,
     vmax: float = 100,
+    center: float | None = None,
+    span: float = 0.0,
     lang: str = "en",
 ) -> Figure:
-    """Annotated heatmap (sub-scores per sector), higher is greener."""
+    """Annotated heatmap (sub-scores per sector), higher is greener.
+
+    With ``center``, the cells are differences drawn on a diverging scale around it (green
+    above, purple below) reaching at least ``span`` either way, and written with their sign.
+    """
     matrix = np.asarray(matrix, float)
-    figure, ax = new_axes(max(4.2, 1.1 * len(columns) + 2.2), max(1.8, 0.34 * len(rows) + 1.0))
-    image = ax.imshow(matrix, cmap="YlGn", vmin=vmin, vmax=vmax, aspect="auto")
+    figure, ax = new_axes(max(4.2, 1.1 * len(columns) + 2.2), max(1.8, 0.34 * len(rows) + 1.2))
+    cmap = "YlGn"
+    if center is not None:
+        finite = np.abs(matrix[np.isfinite(matrix)] - center)
+        reach = max(span, float(finite.max()) if len(finite) else 0.0) or 1.0
+        vmin, vmax, cmap = center - reach, center + reach, "PiYG"
+    image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     for (i, j), value in np.ndenumerate(matrix):
         if np.isfinite(value):
-            color = "white" if value > vmin + 0.65 * (vmax - vmin) else "#111827"
-            ax.text(
-                j, i, number_text(value, lang, 0), ha="center", va="center", fontsize=8, color=color
-            )
+            if center is None:
+                dark = value > vmin + 0.65 * (vmax - vmin)
+                text = number_text(value, lang, 0)
+            else:
+                dark = abs(value - center) > 0.65 * (vmax - center)
+                shown = round(value - center)  # "0", never "+0" or "-0"
+                text = localize_number(f"{shown:+d}" if shown else "0", lang).replace("-", "−")
+            color = "white" if dark else "#111827"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=color)
     ax.set_xticks(range(len(columns)), labels=[shape_text(c) for c in columns])
     ax.xaxis.tick_top()
     if lang == "fa":
@@ -386,22 +444,126 @@ def drift_bars(
     xlabel: str,
     stable: float,
     shifted: float,
+    judged: Sequence[bool] | None = None,
     lang: str = "en",
 ) -> Figure:
-    """PSI per feature with the stable / shifted thresholds."""
+    """PSI per feature with the stable / shifted thresholds.
+
+    Features given no verdict (``judged`` false: the list's own segment, too few rows) are
+    grey, and do not set the axis: a bar beyond it is cut at the edge, its value written there.
+    """
     n = len(labels)
     figure, ax, position = row_axes(5.0, n, 1.8, 0.8, 0.22)
     values = np.asarray(values, float)
+    judged = np.ones(n, bool) if judged is None else np.asarray(judged, bool)
     # The tier palette: shifted as 'not ready', to investigate as 'developing', stable as 'near'.
     colors = np.where(
         values > shifted,
         TIER_COLORS["D"],
         np.where(values >= stable, TIER_COLORS["C"], TIER_COLORS["B"]),
     )
-    ax.barh(position, values, color=colors, height=0.7)
+    colors = np.where(judged, colors, "#cbd5e1")
+    scale = values[judged] if judged.any() else values
+    limit = max(shifted * 1.2, float(scale.max()) * 1.1 if len(scale) else 0)
+    ax.barh(position, np.minimum(values, limit), color=colors, height=0.7)
+    for y, value in zip(position, values, strict=True):
+        if value > limit:
+            ax.text(limit, y, number_text(value, lang) + " ", ha="right", va="center",
+                    fontsize=7, color="#374151")  # fmt: skip
     for threshold in (stable, shifted):
         ax.axvline(threshold, color="#6b7280", linewidth=0.8, linestyle="--")
     set_row_labels(ax, position, labels)
-    ax.set_xlim(0, max(shifted * 1.2, float(values.max()) * 1.1 if n else 0))
+    ax.set_xlim(0, limit)
     set_labels(ax, xlabel=xlabel, title=title)
     return figure
+
+
+# --------------------------------------------------------------------------------------------
+# The plan report's charts
+
+
+def _value_bars(
+    ax: Any, values: Sequence[float], texts: Sequence[str], colors: Any, lang: str
+) -> np.ndarray:
+    """Bars from the first row on top, a label at each bar's end; right to left in Persian."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    values = np.asarray(values, float)
+    position = np.arange(len(values))[::-1]
+    ax.barh(position, values, color=colors, height=0.7)
+    for y, value, text in zip(position, values, texts, strict=True):
+        # In Persian the label reads right to left: "۳۰٬۰۰۰ (۵۰٪)" with the amount on the right.
+        label, align = (f"\u2067{text}\u2069 ", "right") if lang == "fa" else (f" {text}", "left")
+        ax.text(value, y, label, va="center", ha=align, fontsize=7.5, color="#374151")
+    ax.set_xlim(0, (float(values.max()) if len(values) else 1.0) * 1.35 or 1.0)
+    ax.set_ylim(-0.6, len(values) - 0.4)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+    ax.xaxis.set_major_formatter(FuncFormatter(_grouped))  # digits: _encode
+    if lang == "fa":
+        ax.invert_xaxis()
+    return position
+
+
+def _grouped(value: float, _position: object = None) -> str:
+    """Tick label with thousands grouping: 30,000 not 30000 (and 2.5 stays 2.5)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
+
+
+@chart
+def paired_bars(
+    labels: Sequence[str],
+    first: Sequence[float],
+    second: Sequence[float],
+    *,
+    titles: tuple[str, str],
+    first_labels: Sequence[str],
+    second_labels: Sequence[str],
+    lang: str = "en",
+) -> Figure:
+    """Two measures of the same groups side by side (a plan's cost and what it buys).
+
+    In Persian the first measure is on the right, the group names on its right, bars grow
+    leftwards.
+    """
+    n = len(labels)
+    figure = new_figure(7.6, max(1.7, 0.9 + 0.27 * n))
+    left, right = figure.subplots(1, 2)
+    near, far = (right, left) if lang == "fa" else (left, right)
+    measures = ((near, first, first_labels, ACCENT), (far, second, second_labels, TIER_COLORS["A"]))
+    for (ax, values, texts, color), title in zip(measures, titles, strict=True):
+        position = _value_bars(ax, values, texts, color, lang)
+        _title(ax, title)
+    set_row_labels(near, position, labels)
+    far.set_yticks([])
+    far.grid(False, axis="y")
+    _mirror(near, lang)
+    _mirror(far, lang)
+    return figure
+
+
+@chart
+def comparison_bars(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    title: str,
+    xlabel: str,
+    value_labels: Sequence[str],
+    lang: str = "en",
+) -> Figure:
+    """One figure per allocation, the first (the plan) in the accent colour, the rest grey."""
+    colors = [ACCENT, *["#9ca3af"] * (len(values) - 1)]
+    figure, ax = new_axes(6.4, max(1.6, 0.8 + 0.3 * len(values)))
+    position = _value_bars(ax, values, value_labels, colors, lang)
+    set_row_labels(ax, position, labels)
+    _mirror(ax, lang)
+    set_labels(ax, xlabel=xlabel, title=title)
+    return figure
+
+
+def _mirror(ax: Any, lang: str) -> None:
+    """In Persian, the axis line and the row names on the right, where the bars start."""
+    if lang == "fa":
+        ax.yaxis.tick_right()
+        ax.spines["right"].set_visible(True)
+        ax.spines["left"].set_visible(False)
