@@ -17,6 +17,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,25 +28,26 @@ SEED = 1
 CHUNK = 100_000
 
 
-def sample_paths(rows: int) -> dict[str, Path]:
+def sample_paths(rows: int, seed: int = SEED) -> dict[str, Path]:
     """English and Persian CSV twins of ``rows`` sample rows, generated once and cached."""
     sources = [HERE.parent / "scoring" / "sample.py", HERE.parent / "scoring/data/contract.toml"]
     key = hashlib.sha1(b"".join(p.read_bytes() for p in sources)).hexdigest()[:8]
-    paths = {lang: CACHE / f"sample-{rows}-seed{SEED}-{key}-{lang}.csv" for lang in ("en", "fa")}
+    paths = {lang: CACHE / f"sample-{rows}-seed{seed}-{key}-{lang}.csv" for lang in ("en", "fa")}
     if not all(p.exists() for p in paths.values()):  # in a child: keep this process small
         print(f"generating {rows:,} sample rows in {CACHE} ...", file=sys.stderr)
-        command = [sys.executable, str(SCRIPT), "--generate", str(rows), *map(str, paths.values())]
+        command = [sys.executable, str(SCRIPT), "--generate", str(rows), str(seed),
+                   *map(str, paths.values())]  # fmt: skip
         subprocess.run(command, check=True)
     return paths
 
 
-def generate(rows: int, english: Path, persian: Path) -> None:
+def generate(rows: int, seed: int, english: Path, persian: Path) -> None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     from scoring.sample import generate_sample, to_english_table, to_persian_table
 
-    frame, _ = generate_sample(rows, seed=SEED)
+    frame, _ = generate_sample(rows, seed=seed)
     CACHE.mkdir(parents=True, exist_ok=True)
     for path, write in ((english, to_english_table), (persian, to_persian_table)):
         tmp = path.with_suffix(".tmp")
@@ -85,6 +87,30 @@ def run_one(path: Path, baseline: bool) -> dict:
     return {"rows": rows, "valid": valid, "rejected": rejected, "seconds": wall,
             "cpu_seconds": cpu, "floor_rss_mb": floor, "peak_rss_mb": peak_rss_mb(),
             "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # fmt: skip
+
+
+def run_process(command: list[str], env: dict[str, str] | None = None) -> dict:
+    """Run ``command`` as a whole process: its wall and CPU seconds, peak RSS and stdout.
+
+    The figures are the child's own (``wait4``), interpreter start and imports included. Its
+    peak RSS starts at this process's size when forked (``ru_maxrss`` survives ``exec``), so
+    the parent should stay small.
+    """
+    # Files, not pipes: Popen.communicate would reap the child before wait4 could.
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        wall = time.perf_counter()
+        child = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - wall
+        child.returncode = code = os.waitstatus_to_exitcode(status)
+        told = {}
+        for name, stream in (("stdout", stdout), ("stderr", stderr)):
+            stream.seek(0)
+            told[name] = stream.read().decode(errors="replace")
+    if code:
+        raise SystemExit(f"{' '.join(command)} failed ({code}):\n{told['stderr']}")
+    return {"seconds": wall, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": usage.ru_maxrss / 1024, **told}  # fmt: skip
 
 
 def measure(path: Path, baseline: bool, expected_rows: int) -> dict:
@@ -136,10 +162,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="JSON results (default results/read.json)")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--generate", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--generate", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
-        generate(int(args.generate[0]), Path(args.generate[1]), Path(args.generate[2]))
+        rows, seed, english, persian = args.generate
+        generate(int(rows), int(seed), Path(english), Path(persian))
         return
     if args.one:
         print(json.dumps(run_one(args.one, args.baseline)))

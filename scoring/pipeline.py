@@ -8,9 +8,12 @@ keeps the bookkeeping that needs file order: repeated ids and rows the reader co
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from queue import SimpleQueue
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -24,6 +27,7 @@ from scoring.reading import BadRow, HeaderScore, TableSource, open_table
 from scoring.validation import ChunkResult, ValidationReport, Validator, empty_rejects
 
 __all__ = [
+    "VALIDATE_AHEAD",
     "ChunkPipeline",
     "Collected",
     "RawChunk",
@@ -34,6 +38,13 @@ __all__ = [
     "validate_file",
     "validate_raw_chunk",
 ]
+
+
+#: Validate the next chunk on a second thread while the caller scores this one
+#: (:meth:`ChunkPipeline.chunks`); False computes every chunk in the caller's thread.
+VALIDATE_AHEAD = True
+_T = TypeVar("_T")
+_DONE = object()
 
 
 @dataclass(frozen=True)
@@ -145,8 +156,24 @@ class ChunkPipeline:
         """A validator for this file (it remembers ids across chunks when it checks them)."""
         return Validator(self.contract, labelled=self.labelled, check_duplicates=check_duplicates)
 
-    def chunks(self, chunk_size: int = 100_000) -> Iterator[ChunkResult]:
-        """Validated chunks in file order, unsplittable rows among the rejects where met."""
+    def chunks(
+        self, chunk_size: int = 100_000, *, ahead: bool | None = None
+    ) -> Iterator[ChunkResult]:
+        """Validated chunks in file order, unsplittable rows among the rejects where met.
+
+        With ``ahead`` (default :data:`VALIDATE_AHEAD`) a thread reads, normalises and
+        validates the next chunk while the caller works on this one, then waits: two chunks
+        alive at most. Arrow and numpy work without the GIL, so the two overlap on two cores.
+        The order and the check of repeated ids are those of one thread: a single validator
+        sees the chunks in file order. An error reading or validating a chunk is raised here,
+        where that chunk would have come. Closing the iterator, or Ctrl-C while it waits,
+        stops the thread once the chunk it is computing is done.
+        """
+        in_order = self._in_order(chunk_size)
+        return _one_ahead(in_order) if (VALIDATE_AHEAD if ahead is None else ahead) else in_order
+
+    def _in_order(self, chunk_size: int) -> Generator[ChunkResult, None, None]:
+        """:meth:`chunks` computed in the calling thread."""
         validator = self.validator()
         for raw in self.raw_chunks(chunk_size):
             result = validate_raw_chunk(
@@ -199,6 +226,45 @@ class ChunkPipeline:
             return ""
         fields = item.text.split(self.source.delimiter)
         return fields[self._id_position].strip() if self._id_position < len(fields) else ""
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
+
+
+def _one_ahead(items: Generator[_T, None, None]) -> Iterator[_T]:
+    """``items`` in order, each computed by a thread while the caller works on the one before."""
+    handed: SimpleQueue = SimpleQueue()
+    # The thread may compute one item beyond the caller's, then waits for the caller to take it.
+    permit = threading.Semaphore(1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            while permit.acquire() and not stop.is_set():
+                item = next(items, _DONE)
+                handed.put(item)
+                if item is _DONE:
+                    return
+        except BaseException as exc:  # raised in the caller's thread, in place of the item
+            handed.put(_Failed(exc))
+        finally:
+            items.close()  # in the thread that runs it (it may hold a file and a reader thread)
+
+    # A daemon: a caller interrupted and never closed must not keep the interpreter alive.
+    thread = threading.Thread(target=produce, name="readiness-validate-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := handed.get()) is not _DONE:
+            if isinstance(item, _Failed):
+                raise item.error
+            permit.release()  # compute the next item while the caller works on this one
+            yield item
+    finally:
+        stop.set()
+        permit.release()  # wake a thread waiting for its permit, so that it sees the stop
+        thread.join()
 
 
 def header_score(contract: Contract, *, labelled: bool = False) -> HeaderScore:
