@@ -724,3 +724,15 @@ def test_parquet_integers_beyond_2_53_in_number_columns_reject_their_rows(tmp_pa
         "column 'revenue' holds 9007199254740993, beyond 2^53: too large to hold exactly as a "
         "number"
     )
+
+
+def test_a_quote_left_open_past_the_csv_field_limit_is_still_refused(tmp_path):
+    """Python's csv refuses fields over 128 KiB; a runaway that long once lost every row after
+    it (20,000 rows in, rows_read 15,000, exit 0)."""
+    header = "coop_id,province,sector,members,installed_capacity,actual_output,revenue"
+    lines = [header] + [f"C{i},tehran,industrial,5,100,50,1000" for i in range(20_000)]
+    lines[15_001] = '"' + lines[15_001]  # spreadsheet row 15,002 opens a quote
+    path = _csv(tmp_path, "\n".join(lines) + "\n")
+    assert len(path.read_bytes()) - path.read_bytes().index(b'"') > 131_072
+    with pytest.raises(InputFileError, match="row 15002 of coops.csv opens a quote"):
+        validate_file(path, load_contract())

@@ -259,10 +259,16 @@ def _swallowed_lines(text: str, source: TableSource) -> int:
     """How many lines a cell of a ragged row's ``text`` swallowed (0: none; a cell's own lines)."""
     if "\n" not in text and "\r" not in text:
         return 0
+    # The csv module refuses a field over 128 KiB: a quote left open that long is just what
+    # this looks for, so let the field be as long as the text.
+    limit = csv.field_size_limit()
     try:
+        csv.field_size_limit(max(limit, len(text) + 1))
         cells = next(csv.reader([text], delimiter=source.delimiter), [])
     except csv.Error:
         return 0
+    finally:
+        csv.field_size_limit(limit)
     for cell in cells:
         lines = _cell_lines(cell)
         if len(lines) > 1 and _swallows(lines, source.delimiter, len(source.headers)):
