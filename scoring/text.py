@@ -158,14 +158,28 @@ def _edge_characters(words: frozenset[str]) -> tuple[pa.Array, pa.Array]:
     starts = {w[0] for w in words if w}
     ends = {w[-1] for w in words if w}
     first, last = [], []
-    for code in range(0x10000):
-        character = chr(code)
-        folded = fold_text(character)
+    for character, folded in zip(_BMP, _folded_bmp(), strict=True):
         if not folded or folded[0] in starts:
             first.append(character)
         if not folded or folded[-1] in ends:
             last.append(character)
     return pa.array(first, pa.string()), pa.array(last, pa.string())
+
+
+_BMP = [chr(code) for code in range(0x10000)]
+_SEPARATOR = _BMP[0]  # NUL folds to itself and is no space: it keeps the others apart
+
+
+@functools.cache
+def _folded_bmp() -> list[str]:
+    """``fold_text`` of every character of the Basic Multilingual Plane, in one pass.
+
+    Folding maps each character apart, so the characters joined by a separator and folded
+    together fold as each would alone (a single character's spaces need only trimming); one
+    translate over 64 K characters instead of 64 K calls.
+    """
+    joined = _SEPARATOR.join(_BMP[1:]).translate(ASCII_DIGITS).translate(_FOLD).casefold()
+    return [fold_text(_BMP[0]), *(part.strip() for part in joined.split(_SEPARATOR))]
 
 
 def fold_values(

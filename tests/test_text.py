@@ -149,3 +149,9 @@ def test_fold_values_of_arrow_text_is_fold_text_of_every_cell(values, data):
     assert [None if c == -1 else folded[c] for c in codes] == [
         None if v is None else fold_text(v) for v in values[start:]
     ]
+
+
+def test_the_whole_plane_folds_in_one_pass_as_each_character_alone():
+    from scoring.text import _folded_bmp
+
+    assert _folded_bmp() == [fold_text(chr(code)) for code in range(0x10000)]
