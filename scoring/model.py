@@ -14,6 +14,7 @@ import pandas as pd
 from scoring.contract import TIERS
 from scoring.explain import Explainer
 from scoring.features import FeatureMatrix
+from scoring.tiers import readiness_scores
 
 if TYPE_CHECKING:
     from scoring.registry import LoadedModel
@@ -49,12 +50,19 @@ class ScoringModel:
 
 
 def tiers_of(probability: np.ndarray, cutoffs: dict[str, float]) -> np.ndarray:
-    """Tier letter per probability: the best tier whose cut-off it reaches, else the lowest.
+    """Tier letter per probability: the best tier whose cut-off its shown score reaches.
 
-    ``cutoffs`` gives the lower bound of every tier in :data:`~scoring.contract.TIERS` but the
-    last.
+    The tier is decided on the readiness score people see (:func:`~scoring.tiers.readiness_scores`,
+    one decimal), so that a score never contradicts its tier: tier A iff the score is at least
+    ``100 * cutoffs["A"]`` (p = 0.49966 shows 50.0 and is A under a 0.5 cut-off), and so on;
+    below every cut-off, or missing, is the lowest tier. ``cutoffs`` gives the lower bound of
+    every tier in :data:`~scoring.contract.TIERS` but the last.
     """
-    tiers = np.full(len(probability), TIERS[-1], dtype=object)
+    tenths = np.rint(readiness_scores(probability) * 10.0)  # the shown score, exactly
+    tiers = np.full(len(tenths), TIERS[-1], dtype=object)
     for tier in reversed(TIERS[:-1]):
-        tiers[probability >= cutoffs[tier]] = tier
+        # The lowest shown score at or above the cut-off, in tenths; rounding first keeps
+        # 1000 * 0.15 (149.99999999999997 or so) at 150, never 151.
+        needed = np.ceil(np.round(1000.0 * cutoffs[tier], 6))
+        tiers[tenths >= needed] = tier
     return tiers

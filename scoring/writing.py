@@ -1,20 +1,16 @@
 """Writing tables atomically, by file extension (CSV, Excel, Parquet), and the checks on outputs.
 
 Every writer builds its file under a temporary name beside the target and renames it into place
-only when complete, so a crash, Ctrl-C or kill never leaves a half-written output and an existing
-output stays untouched until the new one is whole. Text is written as text: never a formula or a
-link in Excel, and neutralised in CSV (docs/outputs.md).
+only when complete (:mod:`scoring.atomic`, whose names are also here), so a crash, Ctrl-C or kill
+never leaves a half-written output and an existing output stays untouched until the new one is
+whole. Text is written as text: never a formula or a link in Excel, and neutralised in CSV
+(docs/outputs.md).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import json
 import os
-import re
-import secrets
-import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -26,11 +22,21 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from scoring.atomic import (
+    STALE_SECONDS,
+    atomic_path,
+    json_default,
+    output_errors,
+    remove_stale_temporaries,
+    write_json,
+    write_text,
+)
 from scoring.errors import InputFileError, OutputFileError
 from scoring.reading import CSV_SUFFIXES, PARQUET_SUFFIXES
-from scoring.workbook import write_excel
+from scoring.workbook import SheetLayout, StreamedBook, StreamedTable, SummarySheet, write_excel
 
 __all__ = [
+    "BYTE_ORDER_MARK",
     "EXCEL_MAX_ROWS",
     "HTML_SUFFIXES",
     "JSON_SUFFIXES",
@@ -50,10 +56,10 @@ __all__ = [
 ]
 
 EXCEL_MAX_ROWS = 1_048_576 - 1  # one row is the header
+BYTE_ORDER_MARK = b"\xef\xbb\xbf"  # UTF-8's: Excel on Windows reads the CSV as UTF-8 then
 TABLE_SUFFIXES = (*CSV_SUFFIXES, ".xlsx", *PARQUET_SUFFIXES)
 JSON_SUFFIXES = (".json",)
 HTML_SUFFIXES = (".html",)
-STALE_SECONDS = 3600  # a temporary file unchanged this long belongs to no running write
 # A spreadsheet reads a CSV cell starting with one of these as a formula (OWASP, CSV injection).
 _FORMULA_START = r"^([=+\-@\t\r])"
 #: A signed plain number (``-3``, ``+0.5``, ``-1e-3``): a spreadsheet reads it as a number, never
@@ -61,7 +67,6 @@ _FORMULA_START = r"^([=+\-@\t\r])"
 _SIGNED_NUMBER = r"^[+-]([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_BYTES = pa.array([c.encode() for c in _FORMULA_CHARS], pa.binary())
-_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def check_output_path(
@@ -184,126 +189,6 @@ def check_kept_columns(kept: Sequence[str], output_columns: Sequence[str]) -> No
         )
 
 
-def remove_stale_temporaries(
-    *paths: str | Path | None, max_age: float = STALE_SECONDS
-) -> list[str]:
-    """Remove the temporary files that interrupted earlier writes of ``paths`` left beside them.
-
-    A temporary file of a target (``.NAME.PID.XXXXXXXX.tmp``) is stale when the process that
-    wrote it no longer runs, or when it has not changed for ``max_age`` seconds. Files of other
-    targets are left alone; None paths are skipped. Returns one note per target that had any,
-    to show the user.
-    """
-    notes = []
-    for path in paths:
-        removed = _remove_stale(Path(path), max_age) if path is not None else []
-        if removed:
-            shown = ", ".join(removed[:3]) + (", ..." if len(removed) > 3 else "")
-            files = f"{len(removed)} temporary file{'s' if len(removed) > 1 else ''}"
-            notes.append(
-                f"removed {files} left beside {Path(path).name} by an interrupted earlier run "
-                f"({shown})"
-            )
-    return notes
-
-
-def _remove_stale(path: Path, max_age: float) -> list[str]:
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:(\d+)\.)?[0-9a-f]{{8}}\.tmp")
-    now, removed = time.time(), []
-    try:
-        entries = list(os.scandir(path.parent if str(path.parent) else "."))
-    except OSError:
-        return []
-    for entry in entries:
-        match = pattern.fullmatch(entry.name)
-        try:
-            if match is None or not entry.is_file(follow_symlinks=False):
-                continue
-            old = now - entry.stat(follow_symlinks=False).st_mtime >= max_age
-            if old or (match[1] is not None and not _running(int(match[1]))):
-                os.unlink(entry.path)
-                removed.append(entry.name)
-        except OSError:  # gone meanwhile, or not ours to remove: never fail a write for it
-            continue
-    return removed
-
-
-def _running(pid: int) -> bool:
-    """Whether a process of that id runs (on this machine)."""
-    if pid == os.getpid() or os.name == "nt":  # Windows' os.kill would end the process
-        return True
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        return False
-    except OSError:  # e.g. another user's process
-        return True
-    return True
-
-
-@contextlib.contextmanager
-def _writing(path: Path) -> Iterator[None]:
-    """Turn a file-system failure while writing ``path`` into one line."""
-    try:
-        yield
-    except OSError as error:
-        reason = " ".join((error.strerror or str(error) or type(error).__name__).split())
-        if error.errno in _DISK_FULL:
-            raise OutputFileError(
-                f"cannot write {path}: the disk is full ({reason}); nothing was written: free "
-                "some space or write elsewhere"
-            ) from error
-        raise OutputFileError(f"cannot write {path}: {reason}") from error
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path, notes: list[str] | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` only on success.
-
-    The file gets the permissions of any new file (0o666 less the umask), not the owner-only
-    0o600 of :func:`tempfile.mkstemp`. Stale temporary files of ``path`` are removed first
-    (:func:`remove_stale_temporaries`), with a note appended to ``notes``.
-    """
-    path = Path(path)
-    stale = remove_stale_temporaries(path)
-    if notes is not None:
-        notes.extend(stale)
-    with _writing(path):
-        temporary = _create_temporary(path)
-    try:
-        yield temporary
-        with _writing(path):
-            os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-
-
-def _create_temporary(path: Path) -> Path:
-    """Create an empty, new file beside ``path`` (named with this process's id, so that a later
-    run can tell it is stale), with the mode the umask gives new files."""
-    for _ in range(100):
-        candidate = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        try:
-            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            continue
-        return candidate
-    raise FileExistsError(f"cannot create a temporary file beside {path}")
-
-
-def write_json(data: Any, path: str | Path) -> None:
-    """Write ``data`` as indented UTF-8 JSON, atomically."""
-    write_text(json.dumps(data, indent=2, ensure_ascii=False, default=json_default) + "\n", path)
-
-
-def write_text(text: str, path: str | Path) -> None:
-    """Write ``text`` as UTF-8, atomically; a failing disk is one :class:`OutputFileError` line."""
-    with atomic_path(path) as temporary, _writing(Path(path)):
-        temporary.write_text(text, encoding="utf-8")
-
-
 def write_table(frame: pd.DataFrame, path: str | Path, *, sheet: str = "data") -> list[str]:
     """Write a whole frame by extension, atomically; returns the notes to show the user."""
     with TableWriter(path, sheet=sheet, columns=list(frame.columns)) as writer:
@@ -314,47 +199,101 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, sheet: str = "data") -
 class TableWriter:
     """Streams frames into one output file, atomically.
 
-    CSV and Parquet are written as frames arrive; Excel is assembled at the end (a sheet holds at
-    most 1,048,576 rows: a larger result is refused). Use as a context manager: the file appears
-    only when the block ends without an exception. ``warnings`` collects what the user should be
-    told (stale temporary files removed, Excel cells cut to fit), one line each.
+    CSV and Parquet are written as frames arrive. Excel (a sheet holds at most 1,048,576 rows: a
+    larger result is refused) is streamed too when a ``layout`` is given (a
+    :class:`~scoring.workbook.StreamedBook`: frozen and filtered header, fitted widths, number
+    formats, tier colours; more sheets with :meth:`add_sheet` and :meth:`add_summary`), else
+    assembled at the end as one plain sheet. ``headers`` (``{column: header}``) renames the
+    columns as written; ``byte_order_mark`` starts a CSV with UTF-8's. Use as a context manager:
+    the file appears only when the block ends without an exception. ``warnings`` collects what
+    the user should be told (stale temporary files removed, Excel cells cut to fit), one line
+    each.
     """
 
     def __init__(
-        self, path: str | Path, *, sheet: str = "data", columns: list[str] | None = None
+        self,
+        path: str | Path,
+        *,
+        sheet: str = "data",
+        columns: list[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        layout: SheetLayout | None = None,
+        byte_order_mark: bool = False,
     ) -> None:
         self.path = check_output_path(path, TABLE_SUFFIXES)
-        self.columns = columns
+        self.headers = dict(headers or {})
+        self.columns = None if columns is None else [self.headers.get(c, c) for c in columns]
         self.suffix = self.path.suffix.lower()
         self.sheet = sheet
+        self.layout = layout
+        self.byte_order_mark = byte_order_mark and self.suffix in CSV_SUFFIXES
         self.rows = 0
         self.warnings: list[str] = []
         self._context: contextlib.AbstractContextManager[Path] | None = None
         self._temporary: Path | None = None
         self._writer: Any = None
+        self._sink: Any = None  # the open file under a byte order mark
         self._schema: pa.Schema | None = None  # pyarrow's CSVWriter does not expose its schema
         self._excel_parts: list[pd.DataFrame] = []
+        self._book: StreamedBook | None = None
+        self._table: StreamedTable | None = None
 
     def __enter__(self) -> TableWriter:
         self._context = atomic_path(self.path, self.warnings)
         self._temporary = self._context.__enter__()
+        if self.suffix == ".xlsx" and self.layout is not None:
+            self._book = StreamedBook()
+            layout = self.layout.renamed(self.headers)
+            self._table = self._book.add_table(self.sheet, self.columns, layout)
         return self
+
+    @property
+    def streams_sheets(self) -> bool:
+        """Whether this writer makes a workbook that takes more sheets."""
+        return self._book is not None
+
+    def add_sheet(
+        self,
+        name: str,
+        columns: list[str] | None,
+        layout: SheetLayout,
+        headers: Mapping[str, str] | None = None,
+    ) -> _Sheet:
+        """Another table sheet of this workbook (:attr:`streams_sheets`), filled with ``write``."""
+        assert self._book is not None, "only a streamed workbook takes more sheets"
+        headers = dict(headers or {})
+        named = None if columns is None else [headers.get(c, c) for c in columns]
+        table = self._book.add_table(name, named, layout.renamed(headers))
+        return _Sheet(self, table, headers)
+
+    def add_summary(self, name: str, *, right_to_left: bool = False) -> SummarySheet:
+        """A summary sheet of this workbook (:attr:`streams_sheets`), written once."""
+        assert self._book is not None, "only a streamed workbook takes more sheets"
+        return self._book.add_summary(name, right_to_left=right_to_left)
 
     def write(self, frame: pd.DataFrame) -> None:
         """Append rows (all frames must have the same columns)."""
         self.rows += len(frame)
+        frame = frame.rename(columns=self.headers) if self.headers else frame
         if self.suffix == ".xlsx":
-            if self.rows > EXCEL_MAX_ROWS:
-                raise InputFileError(
-                    f"the result has more than {EXCEL_MAX_ROWS:,} rows, the most an Excel sheet "
-                    f"holds; write .csv or .parquet instead of {self.path.name}"
-                )
-            self._excel_parts.append(frame)
+            self._check_excel_rows(self.rows)
+            if self._table is not None:
+                with output_errors(self.path), self._captured_warnings():
+                    self._table.write(frame)
+            else:
+                self._excel_parts.append(frame)
             with contextlib.suppress(OSError):
                 os.utime(self._temporary)  # still being written: not stale
             return
-        with _writing(self.path), self._captured_warnings():
+        with output_errors(self.path), self._captured_warnings():
             self._write_arrow(frame)
+
+    def _check_excel_rows(self, rows: int) -> None:
+        if rows > EXCEL_MAX_ROWS:
+            raise InputFileError(
+                f"the result has more than {EXCEL_MAX_ROWS:,} rows, the most an Excel sheet "
+                f"holds; write .csv or .parquet instead of {self.path.name}"
+            )
 
     def _write_arrow(self, frame: pd.DataFrame) -> None:
         table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -370,7 +309,7 @@ class TableWriter:
                 self._writer = pq.ParquetWriter(self._temporary, self._schema)
             else:
                 self._writer = pacsv.CSVWriter(
-                    self._temporary, _csv_schema(self._schema), write_options=self._csv_options()
+                    self._csv_sink(), _csv_schema(self._schema), write_options=self._csv_options()
                 )
         elif table.schema != self._schema:
             table = table.cast(self._schema)
@@ -381,11 +320,19 @@ class TableWriter:
     def _csv_options(self) -> pacsv.WriteOptions:
         return pacsv.WriteOptions(delimiter="\t" if self.suffix == ".tsv" else ",")
 
+    def _csv_sink(self) -> Any:
+        """Where the CSV goes: the temporary path, or an open file that starts with the mark."""
+        if not self.byte_order_mark:
+            return self._temporary
+        self._sink = pa.OSFile(str(self._temporary), "wb")
+        self._sink.write(BYTE_ORDER_MARK)
+        return self._sink
+
     def __exit__(self, exc_type, exc, tb) -> None:
         assert self._context is not None and self._temporary is not None
         try:
             if exc_type is None:
-                with _writing(self.path), self._captured_warnings():
+                with output_errors(self.path), self._captured_warnings():
                     self._finish()
         except BaseException as error:
             self._close_quietly()
@@ -396,6 +343,9 @@ class TableWriter:
         self._context.__exit__(exc_type, exc, tb)
 
     def _finish(self) -> None:
+        if self._book is not None:
+            self.warnings.extend(self._book.save(self._temporary))
+            return
         if self.suffix == ".xlsx":
             frame = (
                 pd.concat(self._excel_parts, ignore_index=True)
@@ -411,14 +361,23 @@ class TableWriter:
                 pq.write_table(empty, self._temporary)
             else:
                 empty = empty.rename_columns(_csv_schema(empty.schema).names)
-                pacsv.write_csv(empty, self._temporary, write_options=self._csv_options())
+                pacsv.write_csv(empty, self._csv_sink(), write_options=self._csv_options())
+                self._close_sink()
             return
         self._writer.close()
+        self._close_sink()
+
+    def _close_sink(self) -> None:
+        if self._sink is not None:
+            self._sink.close()
 
     def _close_quietly(self) -> None:
-        if self._writer is not None:
-            with contextlib.suppress(Exception):
-                self._writer.close()
+        for part in (self._writer, self._sink):
+            if part is not None:
+                with contextlib.suppress(Exception):
+                    part.close()
+        if self._book is not None:
+            self._book.close()
 
     @contextlib.contextmanager
     def _captured_warnings(self) -> Iterator[None]:
@@ -430,6 +389,19 @@ class TableWriter:
             text = " ".join(str(item.message).split())
             if text not in self.warnings:
                 self.warnings.append(text)
+
+
+class _Sheet:
+    """Another table sheet of a :class:`TableWriter`'s workbook, under the same row limit."""
+
+    def __init__(self, owner: TableWriter, table: StreamedTable, headers: dict[str, str]) -> None:
+        self._owner, self._table, self._headers = owner, table, headers
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append rows (all frames must have the same columns)."""
+        self._owner._check_excel_rows(self._table.rows + len(frame))
+        with output_errors(self._owner.path), self._owner._captured_warnings():
+            self._table.write(frame.rename(columns=self._headers) if self._headers else frame)
 
 
 # --- CSV: text cells that a spreadsheet would run -------------------------------------------
@@ -478,14 +450,3 @@ def _neutral_text(values: Any) -> Any:
         values, pattern=_FORMULA_START, replacement="'\\1", max_replacements=1
     )
     return pc.if_else(risky, prefixed, values)
-
-
-def json_default(value: Any) -> Any:
-    """JSON for numpy scalars and arrays and paths (``json.dumps(..., default=json_default)``)."""
-    if hasattr(value, "tolist"):  # before .item(): an array of many values has both
-        return value.tolist()
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")

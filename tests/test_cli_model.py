@@ -198,13 +198,14 @@ def test_score_writes_scores_summary_and_passes_columns(registry, files, tmp_pat
     ))  # fmt: skip
     scored = pd.read_csv(out, dtype=str, keep_default_na=False)
     source = pd.read_csv(files / "unlabelled.csv", dtype=str, keep_default_na=False)
-    assert scored["coop_id"].tolist() == source["coop_id"].tolist()
-    assert scored["name"].tolist() == source["name"].tolist()
-    assert set(scored["tier_name"]) <= {
+    # --lang fa heads the columns in Persian, the kept `name` as its column's Persian name.
+    assert scored["شناسه تعاونی"].tolist() == source["coop_id"].tolist()
+    assert scored["نام تعاونی"].tolist() == source["name"].tolist()
+    assert set(scored["نام سطح"]) <= {
         "آماده صادرات",
         "نزدیک به آمادگی",
         "در حال توسعه",
-        "نیازمند توسعه",
+        "آماده نیست",
     }
     facts = json.loads(summary.read_text(encoding="utf-8"))
     assert facts["rows_read"] == facts["rows_scored"] == 300
@@ -213,7 +214,7 @@ def test_score_writes_scores_summary_and_passes_columns(registry, files, tmp_pat
     loaded = load_model(folder, reference)
     frame, _ = read_labelled(files / "labelled.csv", loaded.contract)
     expected = loaded.load_pipeline().predict_proba(frame.iloc[:300])[:, 1]
-    np.testing.assert_allclose(scored["export_probability"].astype(float), expected, atol=1e-9)
+    np.testing.assert_allclose(scored["احتمال صادرات"].astype(float), expected, atol=1e-9)
 
 
 # --- refusals: one line, exit 1, no output, registry untouched ------------------------------

@@ -20,7 +20,7 @@ PERSIAN_TIERS = {
     "A": "آماده صادرات",
     "B": "نزدیک به آمادگی",
     "C": "در حال توسعه",
-    "D": "نیازمند توسعه",
+    "D": "آماده نیست",
 }
 #: Table rows whose id repeats the row 60 earlier: every repeat is in a later 50-row chunk.
 REPEATS = (75, 130, 260)
@@ -124,17 +124,18 @@ def test_persian_output_names_the_tiers_in_persian(trained, dirty_csv, local_run
     run = _run_to(trained, dirty_csv, tmp_path / "fa", "--lang", "fa")
     scored = pd.read_csv(run["scores"], dtype=str, keep_default_na=False)
     english = pd.read_csv(local_run["scores"], dtype=str, keep_default_na=False)
-    assert scored["readiness_tier"].tolist() == english["readiness_tier"].tolist()
-    tier_names = scored["tier_name"]
-    assert tier_names.tolist() == scored["readiness_tier"].map(PERSIAN_TIERS).tolist()
+    # --lang fa heads the columns in Persian: سطح آمادگی is readiness_tier, نام سطح tier_name.
+    assert scored["سطح آمادگی"].tolist() == english["readiness_tier"].tolist()
+    tier_names = scored["نام سطح"]
+    assert tier_names.tolist() == scored["سطح آمادگی"].map(PERSIAN_TIERS).tolist()
     assert len(set(tier_names)) > 1  # more than one tier is named
     assert "tier_name" not in english  # the name comes with --lang only
     # Reasons are Persian texts, not the codes of the default run.
-    assert scored["reason_1"].str.contains("[\u0600-\u06ff]").all()
+    assert scored["دلیل اول"].str.contains("[\u0600-\u06ff]").all()
     assert not english["reason_1"].str.contains("[\u0600-\u06ff]").any()
     # Same rows, same probabilities as the English run.
-    assert scored["coop_id"].tolist() == english["coop_id"].tolist()
-    assert scored["export_probability"].tolist() == english["export_probability"].tolist()
+    assert scored["شناسه تعاونی"].tolist() == english["coop_id"].tolist()
+    assert scored["احتمال صادرات"].tolist() == english["export_probability"].tolist()
 
 
 def test_unknown_model_is_one_line_and_writes_nothing(trained, dirty_csv, tmp_path):
@@ -154,11 +155,6 @@ def test_missing_required_column_is_one_line_naming_it(trained, dirty_csv, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["input.csv"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DESIGN.md: CSV is UTF-8 with BOM under --lang fa (so Excel shows the Persian); "
-    "score writes no BOM",
-)
 def test_persian_csv_starts_with_a_byte_order_mark(trained, dirty_csv, tmp_path):
     out = tmp_path / "scores.csv"
     _ok(_score(trained, dirty_csv, out, "--lang", "fa"))

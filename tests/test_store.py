@@ -249,6 +249,31 @@ def test_readiness_score_db_records_the_cli_batch(backend, trained, tmp_path):
     store.dispose()
 
 
+def test_readiness_score_db_records_a_persian_run_with_its_rejects(trained, tmp_path):
+    """Under --lang fa the rejects file is headed in Persian; the store still gets its rows."""
+    registry = tmp_path / "registry"
+    reference = new_version(trained, registry)
+    source = sample_csv(tmp_path / "list.csv", 300, seed=9, dirty=0.05)
+    url = f"sqlite:///{tmp_path / 'fa.db'}"
+    rejects = tmp_path / "rejects.csv"
+    result = CliRunner().invoke(
+        cli,
+        ["score", str(source), "--out", str(tmp_path / "scores.csv"), "--rejects", str(rejects),
+         "--lang", "fa", "--model", reference, "--registry", str(registry), "--db", url,
+         "--quiet"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(rejects, dtype=str)
+    assert list(written.columns) == ["ردیف", "شناسه تعاونی", "خطا"]
+    store = open_store(url)
+    with store.connect() as conn:
+        batch = conn.execute(select(batches)).mappings().first()
+        rejected, stored = q.list_rejects(conn, batch["id"])
+    assert rejected == len(written) > 0
+    assert [int(r["row"]) for r in stored] == written["ردیف"].astype(int).tolist()
+    store.dispose()
+
+
 def test_readiness_score_db_unreachable_stops_before_writing(trained, tmp_path):
     registry = tmp_path / "registry"
     reference = new_version(trained, registry)

@@ -77,7 +77,8 @@ def score(
     ] = None,
 ) -> None:
     """Score a file: probability, score, tier, reasons, sub-scores, sector percentile."""
-    from scoring.batch import SCORE_COLUMNS, score_file
+    from scoring.batch import OPTIONAL_COLUMNS, SCORE_COLUMNS, score_file
+    from scoring.localize import output_headers
     from scoring.model import ScoringModel
     from scoring.writing import check_kept_columns, check_outputs
 
@@ -89,11 +90,14 @@ def score(
     if next_step and programs is None:
         raise typer.BadParameter("--next-step needs --programs FILE")
     keep = [c.strip() for c in keep_columns.split(",") if c.strip()] if keep_columns else []
-    check_kept_columns(keep, [*SCORE_COLUMNS, "tier_name", "next_step", "next_step_score"])
+    check_kept_columns(keep, [*SCORE_COLUMNS, *OPTIONAL_COLUMNS])
     for note in notes:
         err.print(f"warning: {note}", markup=False, soft_wrap=True)
     loaded = load_model_option(registry, model)
     scoring_model = ScoringModel(loaded)
+    if lang is Lang.fa:  # nor the Persian header of one
+        headed = output_headers(scoring_model.contract, "fa", [*SCORE_COLUMNS, *OPTIONAL_COLUMNS])
+        check_kept_columns(keep, list(headed.values()))
     if strict:
         read_coverage(
             file,
@@ -195,8 +199,15 @@ def _print_summary(summary: dict) -> None:
             soft_wrap=True,
         )
     if summary["drift_shifted"]:
+        # Only judged shifts warn: a list's own segment and lists too small to judge do not.
+        within = sorted({r["compared_with"] for r in summary["drift"] if "compared_with" in r})
+        against = (
+            f"the training cooperatives of the same {' and '.join(within)} mix"
+            if within
+            else "the training reference"
+        )
         err.print(
-            "warning: drift: these features shifted against the training reference "
+            f"warning: drift: these features shifted against {against} "
             f"(PSI > 0.25): {', '.join(summary['drift_shifted'])}",
             markup=False,
             soft_wrap=True,

@@ -246,10 +246,18 @@ def tokens_revoke(
 class _Recording:
     """A ``readiness score --db`` run being recorded (see :func:`recording`)."""
 
-    def __init__(self, recorder: Any = None, rejects: Path | None = None, url: str = "") -> None:
+    def __init__(
+        self,
+        recorder: Any = None,
+        rejects: Path | None = None,
+        url: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.recorder = recorder
         self.rejects = rejects
         self.url = url
+        #: The rejects file's header of each column (Persian under --lang fa) -> its name.
+        self.names = {header: name for name, header in (headers or {}).items()}
 
     def finish(self, result: Any) -> None:
         """After ``score_file`` returned: add the rejects, set the counts; commits on exit."""
@@ -262,7 +270,7 @@ class _Recording:
 
         table = open_table(self.rejects).read_all() if self.rejects.stat().st_size else None
         if table is not None and table.num_rows:
-            rejects = table.to_pandas()
+            rejects = table.to_pandas().rename(columns=self.names)
             rejects["row"] = pd.to_numeric(rejects["row"]).astype("int64")
             self.recorder.add_rejects(rejects.fillna(""))
         outcome = self.recorder.finish(result.to_dict())
@@ -287,8 +295,10 @@ def recording(db: str | None, file: Path, model: Any, options: dict[str, Any]) -
     import getpass
     import tempfile
 
+    from scoring.localize import output_headers
     from scoring.store import BatchRecorder, open_store, store_url
     from scoring.store.recorder import file_sha256
+    from scoring.validation import REJECT_COLUMNS
 
     store = open_store(store_url(db, "."))
     with contextlib.ExitStack() as stack:
@@ -304,5 +314,6 @@ def recording(db: str | None, file: Path, model: Any, options: dict[str, Any]) -
             uploaded_by=f"cli:{getpass.getuser()}",
         )
         options["extra"] = recorder.extra(options.get("extra"))
+        headers = output_headers(model.contract, options.get("lang"), REJECT_COLUMNS)
         with recorder:
-            yield _Recording(recorder, Path(options["rejects"]), store.display_url())
+            yield _Recording(recorder, Path(options["rejects"]), store.display_url(), headers)
