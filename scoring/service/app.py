@@ -46,6 +46,8 @@ API = "/api/v1"
 #: The response header naming the model version.
 MODEL_HEADER = "x-readiness-model"
 _UPLOAD_PATH = f"{API}/batches"
+#: Paths whose POST body is an uploaded file (the API's and the workbench's upload form).
+_UPLOAD_PATHS = (_UPLOAD_PATH, "/upload")
 
 
 class ServiceError(ReadinessError):
@@ -164,6 +166,9 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         app.include_router(module.router, prefix=API)
     app.include_router(health.router)
     app.include_router(health.router, prefix=API, include_in_schema=False)
+    from scoring.web import mount
+
+    mount(app)  # the workbench at / and its packaged assets at /static
     app.openapi = lambda: _openapi(app, shared)  # type: ignore[method-assign]
     app.add_middleware(_Guard, shared=shared)
     return app
@@ -221,7 +226,7 @@ class _Guard:
             return
         started = time.perf_counter()
         settings = self.shared.settings
-        upload = scope["path"] == _UPLOAD_PATH and scope["method"] == "POST"
+        upload = scope["path"] in _UPLOAD_PATHS and scope["method"] == "POST"
         limit = settings.upload_limit if upload else settings.body_limit
         timeout = settings.upload_timeout if upload else settings.request_timeout
         scope.setdefault("state", {})
