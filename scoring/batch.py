@@ -8,10 +8,11 @@ when the whole file has been processed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,16 @@ from scoring.compiled import sigmoid
 from scoring.contract import TIERS
 from scoring.drift import DriftMonitor
 from scoring.headers import HeaderMap
+from scoring.localize import RejectTranslator, output_headers, summary_sections
 from scoring.model import ScoringModel, tiers_of
 from scoring.pipeline import ChunkPipeline, open_source
+from scoring.tiers import readiness_scores
 from scoring.validation import REJECT_COLUMNS, ChunkResult, ValidationReport, reject_table
+from scoring.workbook import ONE_DECIMAL, PERCENT, SheetLayout
 from scoring.writing import TableWriter, write_json
 
 __all__ = [
+    "SCORES_LAYOUT",
     "SCORE_COLUMNS",
     "ScoreSummary",
     "score_chunk",
@@ -50,6 +55,24 @@ SCORE_COLUMNS = [
     "market_score",
     "sector_percentile",
 ]
+#: Columns some runs add: the tier's name (with ``lang``) and the next step (``--next-step``).
+OPTIONAL_COLUMNS = ["tier_name", "next_step", "next_step_score"]
+#: How the scores sheet of a workbook shows its columns: probability as a percentage, scores
+#: and the percentile to one decimal, the tier's cells in its colour.
+_ONE_DECIMAL_COLUMNS = (
+    "readiness_score", "capacity_score", "quality_score", "output_score", "market_score",
+    "sector_percentile", "next_step_score",
+)  # fmt: skip
+SCORES_LAYOUT = SheetLayout(
+    number_formats={
+        "export_probability": PERCENT,
+        **dict.fromkeys(_ONE_DECIMAL_COLUMNS, ONE_DECIMAL),
+    },
+    tier_column="readiness_tier",
+    tier_colored=("readiness_tier", "tier_name"),
+)
+_PROGRESS_ROWS = 10_000  # rows written between two reports of progress
+#: Called with how many more rows were written (scores and rejects: all add up to rows read).
 Progress = Callable[[int], None]
 Extra = Callable[[pd.DataFrame, pd.DataFrame, np.ndarray], pd.DataFrame]
 Piece = tuple[ChunkResult, pd.DataFrame, np.ndarray]
@@ -79,7 +102,7 @@ def score_frame(
     out = {
         "coop_id": valid[model.contract.id_column.name].to_numpy(),
         "export_probability": probability,
-        "readiness_score": np.round(100.0 * probability, 1),
+        "readiness_score": readiness_scores(probability),
         "readiness_tier": tiers,
         "reason_1": reasons[0],
         "reason_2": reasons[1],
@@ -176,8 +199,11 @@ def score_file(
     ``extra(valid, scored, X)`` may add columns to each scored chunk (e.g. the next step).
     ``header_row`` (1-based) forces the header row, else it is found. ``engine(pipeline,
     chunk_size, lang)`` yields the scored pieces in file order (the Dask engine's); by default
-    they are scored here. Nothing is written unless the whole file is processed.
+    they are scored here. Nothing is written unless the whole file is processed. ``lang`` writes
+    reason texts and tier names, and with ``"fa"`` Persian headers and reject messages
+    (:func:`write_scores`).
     """
+    started = dt.datetime.now(dt.UTC)  # the summary's time is the whole run's, from here
     source = open_source(
         path, model.contract, encoding=encoding, sheet=sheet, header_row=header_row
     )
@@ -199,6 +225,8 @@ def score_file(
         extra=extra,
         headers=pipeline.headers,
         header_row=source.header_row,
+        lang=lang,
+        started=started,
     )
 
 
@@ -215,29 +243,49 @@ def write_scores(
     extra: Extra | None = None,
     headers: HeaderMap | None = None,
     header_row: int = 1,
+    lang: str | None = None,
+    started: dt.datetime | None = None,
 ) -> ScoreSummary:
     """Write scored chunks ``(validated chunk, scored rows, feature matrix)`` in order.
 
     Shared by the local and the Dask engines: the outputs, the summary and the drift are built
     here, so both engines write the same files. ``headers`` (the file's header map) puts the
-    column coverage in the summary.
+    column coverage in the summary and names columns in Persian reject messages. An ``.xlsx``
+    ``out`` is a workbook of sheets ``scores``, ``summary`` and, unless ``rejects`` names
+    another file, ``rejects``. ``lang="fa"`` heads the outputs in Persian, writes the reject
+    messages in Persian, turns the sheets right-to-left and starts a CSV with UTF-8's byte
+    order mark (Excel then reads it as UTF-8). ``progress`` hears of the rows as they are
+    written; the summary's ``seconds`` run from ``started`` (default: now) to the outputs' last
+    byte.
     """
-    started = dt.datetime.now(dt.UTC)
+    started = started or dt.datetime.now(dt.UTC)
     result = ScoreSummary(model=model.loaded.reference, source=source, header_row=header_row)
     result.started = started.isoformat(timespec="seconds")
     if headers is not None:
         result.add_coverage(headers)
-    drift = DriftMonitor(model.drift_reference, list(model.scorer.features))
+    # Lists are cut by sector or province: such a cut is the list's choice, not drift.
+    drift = DriftMonitor(
+        model.drift_reference,
+        list(model.scorer.features),
+        segments=model.contract.model.categorical,
+    )
     probability_sum = 0.0
     checked = ValidationReport()  # problems and unknown categories, counted as `validate` does
-    output_columns = [*SCORE_COLUMNS, *keep_columns]
-    with _writer(out, output_columns) as writer, _writer(rejects, REJECT_COLUMNS) as reject_writer:
+    translator = RejectTranslator(model.contract, lang, headers)
+    with contextlib.ExitStack() as outputs:
+        writer, sheet, reject_writer = _open_outputs(
+            outputs, out, rejects, model, lang, keep_columns
+        )
         for chunk, scored, X in pieces:
             if extra is not None and len(scored):
                 scored = extra(chunk.valid, scored, X)
-            writer.write(scored)
+            for start in range(0, max(len(scored), 1), _PROGRESS_ROWS):
+                step = scored.iloc[start : start + _PROGRESS_ROWS]
+                writer.write(step)
+                if progress is not None and len(step):
+                    progress(len(step))
             if reject_writer is not None:
-                reject_writer.write(reject_table(chunk.rejects))
+                reject_writer.write(translator.table(reject_table(chunk.rejects)))
             drift.update(X)
             result.rows_read += chunk.rows_read
             result.rows_scored += len(scored)
@@ -245,17 +293,19 @@ def write_scores(
             result.tiers.update(scored["readiness_tier"].tolist())
             probability_sum += float(scored["export_probability"].sum())
             checked.add(chunk)
-            if progress is not None:
-                progress(chunk.rows_read)
+            if progress is not None and chunk.rows_read > len(scored):
+                progress(chunk.rows_read - len(scored))  # the rejected rows
         result.problems = checked.problems
         result.unknown_categories = checked.unknown_categories
         result.drift = drift.report()
         result.mean_probability = (
             probability_sum / result.rows_scored if result.rows_scored else 0.0
         )
-        result.seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
         if result.rows_read != result.rows_scored + result.rows_rejected:  # pragma: no cover
             raise RuntimeError("rows were lost: read != scored + rejected")
+        if sheet is not None:
+            sheet.write(summary_sections(result.to_dict(), model.contract, lang))
+    result.seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
     if summary is not None:
         write_json(result.to_dict(), summary)
     return result
@@ -275,13 +325,33 @@ def score_chunk(
     return scored, X
 
 
-class _NoWriter:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
-
-
-def _writer(path: str | Path | None, columns: list[str]) -> Any:
-    return TableWriter(path, columns=columns) if path is not None else _NoWriter()
+def _open_outputs(
+    outputs: contextlib.ExitStack,
+    out: str | Path,
+    rejects: str | Path | None,
+    model: ScoringModel,
+    lang: str | None,
+    keep: Sequence[str],
+) -> tuple[TableWriter, Any, Any]:
+    """The scores' writer, the workbook's summary sheet (or None) and where rejects go: their
+    own file, else a sheet of the scores workbook, else nowhere (None)."""
+    fa = lang == "fa"
+    names = output_headers(model.contract, lang, [*SCORE_COLUMNS, *OPTIONAL_COLUMNS, *keep])
+    writer = outputs.enter_context(
+        TableWriter(out, sheet="scores", columns=[*SCORE_COLUMNS, *keep], headers=names,
+                    layout=replace(SCORES_LAYOUT, right_to_left=fa), byte_order_mark=fa)
+    )  # fmt: skip
+    # Sheets in the order a reader wants them: scores, summary (written last), rejects.
+    sheet = writer.add_summary("summary", right_to_left=fa) if writer.streams_sheets else None
+    headers = output_headers(model.contract, lang, REJECT_COLUMNS)
+    layout = SheetLayout(right_to_left=fa)
+    if rejects is not None:
+        reject_writer: Any = outputs.enter_context(
+            TableWriter(rejects, sheet="rejects", columns=REJECT_COLUMNS, headers=headers,
+                        layout=layout, byte_order_mark=fa)
+        )  # fmt: skip
+    elif writer.streams_sheets:
+        reject_writer = writer.add_sheet("rejects", REJECT_COLUMNS, layout, headers)
+    else:
+        reject_writer = None
+    return writer, sheet, reject_writer

@@ -31,6 +31,7 @@ __all__ = [
     "FeatureTable",
     "PairTable",
     "compile_model",
+    "model_edges",
     "sigmoid",
 ]
 
@@ -338,10 +339,10 @@ def compile_model(
     Parameters
     ----------
     model
-        A fitted :class:`~scoring.glassbox.GlassBoxClassifier` (anything with
-        ``decision_function`` that is additive over single features and ``pairs``, and with
-        ``estimators_`` of ``HistGradientBoostingClassifier`` whose split thresholds define the
-        cells).
+        A fitted additive model: anything with ``decision_function`` that is additive over
+        single features and ``pairs`` and constant between the cell edges
+        :func:`model_edges` finds (a :class:`~scoring.glassbox.GlassBoxClassifier`, a learner
+        of :mod:`scoring.candidates`).
     X_train
         The training matrix: gives the reference point, cell frequencies and centring.
     categorical
@@ -361,7 +362,7 @@ def compile_model(
     paired = [j for p in pairs for j in p]
     if len(set(paired)) != len(paired):
         raise ModelError("a feature may belong to one declared pair at most")
-    thresholds = _split_thresholds(model, n_features, pairs)
+    thresholds = model_edges(model, n_features, pairs)
     reference = reference_point(X_train, categorical)
     tables = []
     for j in range(n_features):
@@ -405,6 +406,29 @@ def compile_model(
     scorer = CompiledScorer(list(features), tables, pair_tables, intercept)
     _check_exact(scorer, model, X_train, reference, tolerance)
     return scorer
+
+
+def model_edges(model: Any, n_features: int, pairs: list[tuple[int, ...]]) -> list[set[float]]:
+    """The cell edges of each feature of an additive model, whatever learnt it.
+
+    A learner on fixed cells says so in ``cell_edges_`` (one array per feature); a blend has
+    the union of its ``members_``' edges; a boosted model the split thresholds of its
+    ``estimators_``, each tree checked to stay within one declared group.
+
+    Raises
+    ------
+    ModelError
+        A tree splits on features of two groups.
+    """
+    if hasattr(model, "members_"):
+        edges: list[set[float]] = [set() for _ in range(n_features)]
+        for member in model.members_:
+            for j, member_edges in enumerate(model_edges(member, n_features, pairs)):
+                edges[j] |= member_edges
+        return edges
+    if hasattr(model, "cell_edges_"):
+        return [{float(e) for e in np.asarray(edges, float)} for edges in model.cell_edges_]
+    return _split_thresholds(model, n_features, pairs)
 
 
 def _split_thresholds(

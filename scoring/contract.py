@@ -29,6 +29,7 @@ __all__ = [
     "Contract",
     "ModelSpec",
     "Reason",
+    "TrainingSpec",
     "Vocabulary",
     "contract_from_dict",
     "default_contract_path",
@@ -41,6 +42,7 @@ _NUMERIC_TYPES = ("int", "number", "rate", "year")
 _COLUMN_KEYS = {
     "name", "fa", "aliases", "type", "required", "unique", "min", "max", "min_exclusive",
     "max_exclusive", "vocabulary", "jalali_min", "jalali_max", "cap", "training_only", "unit",
+    "values",
 }  # fmt: skip
 #: Tier letters, best first; every tier but the last has a lower cut-off on the probability.
 TIERS = ("A", "B", "C", "D")
@@ -69,6 +71,10 @@ class Column:
     training_only: bool = False
     #: The unit values are in: a spelling of ``[units]``, or ``"own"`` (set by the file).
     unit: str | None = None
+    #: A yes/no or label column's own words (``values = { yes = [...], no = [...] }``, matched
+    #: folded), read instead of the global ``[yesno]`` words: ``good``/``bad`` for one label
+    #: without making "good" a yes everywhere. Empty: the global words.
+    values: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def is_numeric(self) -> bool:
@@ -131,14 +137,29 @@ class Vocabulary:
 
 @dataclass(frozen=True)
 class Reason:
-    """A stable reason code with its English and Persian texts."""
+    """A stable reason code with its English and Persian texts.
+
+    ``actionable``: whether support can change it (idle capacity, a missing certificate or
+    commercial card, few markets), as against context (age, size, sector), which explains a
+    score but is nothing to act on.
+    """
 
     code: str
     en: str
     fa: str
+    actionable: bool = True
 
     def text(self, lang: str = "en") -> str:
         return self.fa if lang == "fa" else self.en
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """How a model is trained (``[model.training]``); the command line may override each."""
+
+    holdout_share: float = 1 / 3
+    refit: bool = True
+    learners: tuple[str, ...] = ("boosting", "spline", "blend")
 
 
 @dataclass(frozen=True)
@@ -150,6 +171,11 @@ class ModelSpec:
     pairs: tuple[tuple[str, str], ...]
     monotonic: Mapping[str, int]
     label: str
+    #: Derived features: name -> expression text (``[model.derived]``, :mod:`scoring.expressions`).
+    derived: Mapping[str, str] = field(default_factory=dict)
+    #: The categorical feature whose groups percentiles compare within (None: no percentiles).
+    peer_group: str | None = "sector"
+    training: TrainingSpec = field(default_factory=TrainingSpec)
 
 
 @dataclass(frozen=True)
@@ -174,6 +200,9 @@ class Contract:
     totals: frozenset[str] = frozenset()
     #: Known units (``[units]``; the packaged table for contracts stored without one).
     units: UnitTable = field(default_factory=UnitTable)
+    #: Headers of the output columns per language (``[output_labels]``; the packaged ones for
+    #: contracts stored without them).
+    output_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def column(self, name: str) -> Column:
         for column in self.columns:
@@ -211,8 +240,22 @@ class Contract:
                     lookup.setdefault(fold_text(spelling), column.name)
         return lookup
 
+    def yesno_words(self, column: Column) -> tuple[frozenset[str], frozenset[str]]:
+        """The folded ``(yes, no)`` words a yes/no or label column reads: its own ``values``,
+        else the contract's ``[yesno]`` words."""
+        if column.values:
+            return column.values["yes"], column.values["no"]
+        return self.yes, self.no
+
     def tier_label(self, tier: str, lang: str = "en") -> str:
         return self.tier_labels.get(tier, {}).get(lang, tier)
+
+    def output_label(self, name: str, lang: str = "en") -> str:
+        """The header of output column ``name`` (``readiness_tier``, ``error`` ...) in ``lang``.
+
+        Its ``[output_labels]`` entry, else the name itself (always so in English).
+        """
+        return self.output_labels.get(name, {}).get(lang) or name
 
     def feature_label(self, name: str, lang: str = "en") -> str:
         """How people read a model feature's or a column's name, in ``lang`` (``en``/``fa``).
@@ -290,15 +333,9 @@ def contract_from_dict(document: Mapping[str, Any], *, origin: str = "contract")
     tiers = {t: float(v) for t, v in tiers.items()}
     if not 1 >= tiers["A"] > tiers["B"] > tiers["C"] > 0:
         raise ContractError(f"{origin}: tier cut-offs must satisfy 1 >= A > B > C > 0, got {tiers}")
-    model = _parse_model(document.get("model", {}), names, origin)
+    model = _parse_model(document.get("model", {}), columns, origin)
     dimensions = {k: tuple(v) for k, v in document.get("dimensions", {}).items()}
-    reasons = {
-        feature: {
-            side: Reason(code=r["code"], en=r.get("en", r["code"]), fa=r.get("fa", r["code"]))
-            for side, r in sides.items()
-        }
-        for feature, sides in document.get("reason", {}).items()
-    }
+    reasons = _parse_reasons(document.get("reason", {}), origin)
     return Contract(
         columns=columns,
         yes=yes,
@@ -310,7 +347,8 @@ def contract_from_dict(document: Mapping[str, Any], *, origin: str = "contract")
         dimensions=dimensions,
         reasons=reasons,
         source=dict(document),
-        feature_labels=_parse_feature_labels(document.get("feature_labels"), origin),
+        feature_labels=_parse_labels(document, "feature_labels", origin),
+        output_labels=_parse_labels(document, "output_labels", origin),
         totals=_parse_totals(document.get("totals"), origin),
         units=units,
     )
@@ -344,9 +382,26 @@ def _parse_column(raw: Mapping[str, Any], origin: str) -> Column:
         ):
             raise ContractError(f"{origin}: column '{name}' {key} must be a number")
     values["aliases"] = tuple(str(a) for a in _words(values.get("aliases", ())))
+    values["values"] = _parse_values(name, kind, values.get("values", {}), origin)
     if "unit" in values and not isinstance(values["unit"], str):
         raise ContractError(f"{origin}: column '{name}' unit must be a text")
     return Column(**values)
+
+
+def _parse_values(name: str, kind: str, raw: Any, origin: str) -> dict[str, frozenset[str]]:
+    """A yes/no or label column's own ``values = { yes = [...], no = [...] }``, folded."""
+    if not raw:
+        return {}
+    if kind not in ("yesno", "label") or not isinstance(raw, Mapping) or set(raw) != {"yes", "no"}:
+        raise ContractError(
+            f"{origin}: column '{name}' values must be {{ yes = [...], no = [...] }} on a yes/no "
+            f"or label column, got {raw!r}"
+        )
+    words = {side: frozenset(fold_text(str(w)) for w in _words(raw[side])) for side in raw}
+    both = sorted(words["yes"] & words["no"])
+    if both:
+        raise ContractError(f"{origin}: column '{name}' words are both yes and no: {both}")
+    return words
 
 
 def _with_units(
@@ -394,8 +449,16 @@ def _parse_vocabulary(name: str, raw: Mapping[str, Any]) -> Vocabulary:
     return Vocabulary(name, tuple(entries), unknown, persian, lookup)
 
 
-def _parse_model(raw: Mapping[str, Any], columns: list[str], origin: str) -> ModelSpec:
+def _parse_model(raw: Mapping[str, Any], columns: tuple[Column, ...], origin: str) -> ModelSpec:
+    by_name = {c.name: c for c in columns}
     features = tuple(raw.get("features", ()))
+    derived = _parse_derived(raw.get("derived"), by_name, origin)
+    unknown = [f for f in features if f not in by_name and f not in derived]
+    if unknown:
+        raise ContractError(
+            f"{origin}: model feature(s) {unknown} are neither a column nor in [model.derived]; "
+            "add the column, or define the feature as an expression of columns"
+        )
     categorical = tuple(raw.get("categorical", ()))
     pairs = tuple(tuple(p) for p in raw.get("pairs", ()))
     for pair in pairs:
@@ -406,27 +469,125 @@ def _parse_model(raw: Mapping[str, Any], columns: list[str], origin: str) -> Mod
     if bad:
         raise ContractError(f"{origin}: model.monotonic must map model features to 1 or -1: {bad}")
     label = str(raw.get("label", "exported_next_year"))
-    if label not in columns:
+    if label not in by_name:
         raise ContractError(f"{origin}: model label '{label}' is not a column")
-    return ModelSpec(features, categorical, pairs, monotonic, label)
+    peer_group = raw.get("peer_group", "sector" if "sector" in categorical else None)
+    if peer_group is not None and peer_group not in categorical:
+        raise ContractError(
+            f"{origin}: model.peer_group '{peer_group}' must be a categorical model feature "
+            f"(one of: {', '.join(categorical) or 'none'})"
+        )
+    training = _parse_training(raw.get("training", {}), origin)
+    return ModelSpec(features, categorical, pairs, monotonic, label, derived, peer_group, training)
 
 
-def _parse_feature_labels(raw: Any, origin: str) -> dict[str, dict[str, str]]:
-    """``[feature_labels]``: each name to a table of texts keyed by language (``en``, ``fa``);
-    the packaged contract's labels when there is no ``[feature_labels]`` (older models)."""
+def _parse_derived(raw: Any, columns: Mapping[str, Column], origin: str) -> dict[str, str]:
+    """``[model.derived]``, each expression parsed and its names checked against the columns;
+    the packaged contract's when absent (contracts stored with older models)."""
+    from scoring.expressions import REFERENCE_YEAR, ExpressionError, parse_expression
+
     if raw is None:
-        return _parse_feature_labels(_packaged_document()["feature_labels"], "packaged contract")
+        raw = _packaged_document()["model"].get("derived", {})
+    if not isinstance(raw, Mapping):
+        raise ContractError(f"{origin}: [model.derived] must be a table of name = expression")
+    derived: dict[str, str] = {}
+    for name, text in raw.items():
+        try:
+            expression = parse_expression(text)
+        except ExpressionError as exc:
+            raise ContractError(f"{origin}: model.derived.{name}: {exc}") from None
+        for used in expression.names:
+            column = columns.get(used)
+            numeric = column is not None and (column.is_numeric or column.type == "yesno")
+            if used != REFERENCE_YEAR and (not numeric or column.type == "label"):
+                raise ContractError(
+                    f"{origin}: model.derived.{name} = {text!r} reads '{used}', which is not a "
+                    f"numeric or yes/no column of the contract (or {REFERENCE_YEAR})"
+                )
+        derived[str(name)] = str(text)
+    return derived
+
+
+def _parse_training(raw: Any, origin: str) -> TrainingSpec:
+    """``[model.training]``: holdout share, refit, learners (defaults for what is absent)."""
+    if not isinstance(raw, Mapping):
+        raise ContractError(f"{origin}: [model.training] must be a table")
+    unknown = set(raw) - {"holdout_share", "refit", "learners"}
+    if unknown:
+        raise ContractError(f"{origin}: [model.training] has unknown keys {sorted(unknown)}")
+    spec = TrainingSpec()
+    share = raw.get("holdout_share", spec.holdout_share)
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share < 1:
+        raise ContractError(
+            f"{origin}: model.training.holdout_share must be a number between 0 and 1, "
+            f"got {share!r}"
+        )
+    refit = _flag(raw.get("refit", spec.refit), f"{origin}: model.training.refit")
+    learners = raw.get("learners", spec.learners)
+    if isinstance(learners, str) or not all(isinstance(x, str) for x in learners) or not learners:
+        raise ContractError(
+            f"{origin}: model.training.learners must be a list of learner names, got {learners!r}"
+        )
+    return TrainingSpec(float(share), bool(refit), tuple(learners))
+
+
+def _parse_labels(
+    document: Mapping[str, Any], section: str, origin: str
+) -> dict[str, dict[str, str]]:
+    """``[feature_labels]`` or ``[output_labels]``: each name to a table of texts keyed by
+    language (``en``, ``fa``); the packaged contract's when the section is absent (older models)."""
+    raw = document.get(section)
+    if raw is None:
+        document, origin = _packaged_document(), "packaged contract"
+        raw = document[section]
     labels: dict[str, dict[str, str]] = {}
     for name, texts in dict(raw).items():
         if not isinstance(texts, Mapping) or not all(
             lang in _LABEL_LANGUAGES and isinstance(text, str) for lang, text in texts.items()
         ):
             raise ContractError(
-                f"{origin}: feature_labels.{name} must be a table of texts keyed by "
+                f"{origin}: {section}.{name} must be a table of texts keyed by "
                 f"{' or '.join(_LABEL_LANGUAGES)}, got {texts!r}"
             )
         labels[str(name)] = dict(texts)
     return labels
+
+
+def _parse_reasons(raw: Mapping[str, Any], origin: str) -> dict[str, dict[str, Reason]]:
+    """``[reason.FEATURE]``: a reason per side; ``actionable`` on the feature, or on a side to
+    override it. A reason marked nowhere (contracts stored with older models) takes the packaged
+    contract's mark for its code, else counts as actionable."""
+    packaged = _packaged_actionable() if origin != str(default_contract_path()) else {}
+    reasons: dict[str, dict[str, Reason]] = {}
+    for feature, sides in raw.items():
+        default = _flag(sides.get("actionable"), f"{origin}: reason.{feature}.actionable")
+        reasons[feature] = {}
+        for side, r in sides.items():
+            if side == "actionable":
+                continue
+            flag = _flag(r.get("actionable"), f"{origin}: reason.{feature}.{side}.actionable")
+            flag = default if flag is None else flag
+            reasons[feature][side] = Reason(
+                code=r["code"],
+                en=r.get("en", r["code"]),
+                fa=r.get("fa", r["code"]),
+                actionable=packaged.get(r["code"], True) if flag is None else flag,
+            )
+    return reasons
+
+
+def _flag(value: Any, where: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise ContractError(f"{where} must be true or false, got {value!r}")
+
+
+@functools.cache
+def _packaged_actionable() -> dict[str, bool]:
+    """Each packaged reason code's ``actionable`` mark."""
+    document = _packaged_document().get("reason", {})
+    parsed = _parse_reasons(document, str(default_contract_path()))
+    return {r.code: r.actionable for sides in parsed.values() for r in sides.values()}
 
 
 def _parse_totals(raw: Any, origin: str) -> frozenset[str]:

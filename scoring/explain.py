@@ -1,6 +1,7 @@
 """Exact explanations from the compiled tables: reasons, dimension sub-scores, peer percentiles.
 
-**Reasons.** Each actionable feature (one with reason codes in the contract) is compared with a
+**Reasons.** Each non-categorical feature (with the contract's reason codes, or generated ones
+when it has none: :func:`reasons_of`) is compared with a
 reference profile: the median training cooperative *among those that exported* (the most common
 value for yes/no features). The feature's pull on this cooperative is the exact change of the
 logit if only that feature were moved to its reference value, holding everything else (including
@@ -14,7 +15,8 @@ lowest and the highest sum the tables allow: 0 means the worst value the model k
 feature of the dimension, 100 the best.
 
 **Sector percentile.** Where the probability stands among the training cooperatives of the same
-sector (the training reference, so it does not move with the batch).
+peer group (the contract's ``[model] peer_group``, ``sector`` by default; the training reference,
+so it does not move with the batch).
 
 **Feature shapes.** Each table as a curve or bars to draw (:func:`feature_contributions`), each
 declared pair as its joint table (:func:`pair_contributions`), and how much a feature's
@@ -30,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from scoring.compiled import CompiledScorer, FeatureTable
-from scoring.contract import Contract
+from scoring.contract import Contract, Reason
 
 __all__ = [
     "Explainer",
@@ -41,6 +43,7 @@ __all__ = [
     "feature_kind",
     "numeric_view",
     "pair_contributions",
+    "reasons_of",
 ]
 
 _EPS = 1e-9
@@ -59,9 +62,10 @@ def build_explainer(
     """The data an :class:`Explainer` needs, computed once from the training rows."""
     y_train = np.asarray(y_train, int)
     exporters = X_train[y_train == 1] if y_train.sum() else X_train
+    feature_reasons = reasons_of(contract, scorer.features)
     profile = {}
     for j, name in enumerate(scorer.features):
-        if name not in contract.reasons:
+        if name not in feature_reasons:
             continue
         column = exporters[:, j][np.isfinite(exporters[:, j])]
         if not len(column):
@@ -98,7 +102,7 @@ def build_explainer(
         percentiles["all"] = np.quantile(probability_train, levels).tolist()
     reasons = {
         name: {side: vars(reason) for side, reason in sides.items()}
-        for name, sides in contract.reasons.items()
+        for name, sides in feature_reasons.items()
         if name in profile
     }
     return {
@@ -109,6 +113,26 @@ def build_explainer(
         "sector_percentiles": percentiles,
         "reasons": reasons,
     }
+
+
+def reasons_of(contract: Contract, features: Sequence[str]) -> dict[str, dict[str, Reason]]:
+    """The reasons of each non-categorical model feature: the contract's, else generated.
+
+    A feature without ``[reason.FEATURE]`` (one an analyst added) gets the codes
+    ``low_FEATURE``, ``high_FEATURE`` and ``missing_FEATURE``, worded from its label.
+    """
+    reasons = {}
+    for name in features:
+        if name in contract.reasons:
+            reasons[name] = dict(contract.reasons[name])
+        elif name not in contract.model.categorical:
+            en, fa = contract.feature_label(name, "en"), contract.feature_label(name, "fa")
+            reasons[name] = {
+                "low": Reason(f"low_{name}", f"Low {en}", f"{fa} پایین است"),
+                "high": Reason(f"high_{name}", f"High {en}", f"{fa} بالاست"),
+                "missing": Reason(f"missing_{name}", f"{en} is not reported", f"{fa} گزارش نشده"),
+            }
+    return reasons
 
 
 class Explainer:

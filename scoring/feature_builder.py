@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from scoring.features import DERIVED_FEATURES, FeatureMatrix
+from scoring.features import FeatureMatrix, derived_expressions
 
 __all__ = ["FeatureBuilder"]
 
@@ -25,13 +25,16 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     features : sequence of str or None
-        Output features, in order: names from :data:`DERIVED_FEATURES` or input columns. None
-        passes every input column through, then adds each derived feature whose inputs exist.
+        Output features, in order: names of ``derived`` or input columns. None passes every
+        input column through, then adds each derived feature whose inputs exist.
     categories : mapping of str to sequence of str or None
         For categorical input columns, their categories: values become their position in the list
         (a float code), anything else NaN.
     reference_year : int or None
         The year ages are counted to; None uses the calendar year at fit time.
+    derived : mapping of str to str or None
+        Derived features as expressions of input columns (a contract's ``[model.derived]``,
+        grammar in :mod:`scoring.expressions`); None: the packaged contract's.
 
     Attributes
     ----------
@@ -47,10 +50,12 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         features: Sequence[str] | None = None,
         categories: Mapping[str, Sequence[str]] | None = None,
         reference_year: int | None = None,
+        derived: Mapping[str, str] | None = None,
     ) -> None:
         self.features = features
         self.categories = categories
         self.reference_year = reference_year
+        self.derived = derived
 
     def fit(self, X: pd.DataFrame | np.ndarray, y: object = None) -> FeatureBuilder:
         """Check the inputs and fix the output features."""
@@ -61,24 +66,28 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
             int(self.reference_year) if self.reference_year is not None else dt.date.today().year
         )
         available = set(frame.columns)
+        expressions = derived_expressions(self.derived)
         if self.features is None:
             derived = [
                 name
-                for name, (needs, _) in DERIVED_FEATURES.items()
-                if set(needs) <= available and name not in available
+                for name, expression in expressions.items()
+                if set(expression.columns) <= available and name not in available
             ]
             self.features_ = (*frame.columns, *derived)
         else:
             self.features_ = tuple(self.features)
             for name in self.features_:
-                needs = DERIVED_FEATURES[name][0] if name in DERIVED_FEATURES else (name,)
+                derived_here = name in expressions and name not in available
+                needs = expressions[name].columns if derived_here else (name,)
                 absent = [c for c in needs if c not in available]
                 if absent:
                     raise ValueError(
                         f"feature '{name}' needs input column(s) {absent}, which X lacks "
                         f"(X has: {sorted(available)[:20]})"
                     )
-        self.matrix_ = FeatureMatrix(self.features_, self.categories, self.reference_year_)
+        self.matrix_ = FeatureMatrix(
+            self.features_, self.categories, self.reference_year_, self.derived
+        )
         return self
 
     def transform(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:

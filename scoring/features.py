@@ -2,38 +2,50 @@
 
 The model sees what an export officer would look at: how much of the installed capacity is used
 (and how much lies dormant), how much of the sales are exported, whether sales grow, sales per
-employee, the cooperative's age, its certificates, and the raw contract columns. Missing values
-stay missing (NaN): the model learns what a missing value means.
+employee, the cooperative's age, its certificates, and the raw contract columns. The derived
+ones are expressions in the contract (``[model.derived]``, grammar in :mod:`scoring.expressions`),
+so an analyst adds a ratio without Python. Missing values stay missing (NaN): the model learns
+what a missing value means.
 """
 
 from __future__ import annotations
 
+import functools
+import tomllib
 from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["DERIVED_FEATURES", "FeatureMatrix", "reference_point"]
+from scoring.expressions import Expression, parse_expression
 
-#: Derived features: name -> (the input columns it needs, what it means).
-DERIVED_FEATURES: dict[str, tuple[tuple[str, ...], str]] = {
-    "utilization": (
-        ("actual_output", "installed_capacity"),
-        "actual output / installed capacity: how much of the capacity is active",
-    ),
-    "dormant_capacity_share": (
-        ("actual_output", "installed_capacity"),
-        "1 - utilization (at least 0): the share of capacity lying dormant",
-    ),
-    "export_intensity": (("export_revenue", "revenue"), "export sales / sales"),
-    "revenue_growth": (("revenue", "revenue_prev"), "sales / sales the year before - 1"),
-    "revenue_per_employee": (("revenue", "employees"), "sales / employees"),
-    "coop_age": (("established_year",), "reference year - year of establishment"),
-    "certification_count": (
-        ("iso9001", "intl_certifications", "standard_mark"),
-        "ISO 9001 + international certificates + standard mark (missing counts as none)",
-    ),
-}
+__all__ = [
+    "DERIVED_FEATURES",  # noqa: F822 (read from the packaged contract by the module __getattr__)
+    "FeatureMatrix",
+    "derived_expressions",
+    "packaged_derived",
+    "reference_point",
+]
+
+
+@functools.cache
+def packaged_derived() -> dict[str, str]:
+    """The packaged contract's ``[model.derived]``: feature name -> expression text."""
+    from scoring.contract import default_contract_path
+
+    document = tomllib.loads(default_contract_path().read_text(encoding="utf-8"))
+    return dict(document["model"]["derived"])
+
+
+def derived_expressions(derived: Mapping[str, str] | None) -> dict[str, Expression]:
+    """Parsed expressions of ``derived`` (the packaged ones when None)."""
+    texts = packaged_derived() if derived is None else derived
+    return {name: _parsed(text) for name, text in texts.items()}
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> Expression:
+    return parse_expression(text)
 
 
 class FeatureMatrix:
@@ -42,12 +54,15 @@ class FeatureMatrix:
     Parameters
     ----------
     features
-        Output features, in order: names from :data:`DERIVED_FEATURES` or input columns.
+        Output features, in order: names of ``derived`` or input columns.
     categories
         For categorical input columns, their categories: values become their position in the
         list (a float code), anything else NaN.
     reference_year
-        The year ages are counted to.
+        The year ages are counted to (``reference_year`` in an expression).
+    derived
+        Derived features: name -> expression (the contract's ``[model.derived]``); None: the
+        packaged contract's. An input column of the same name, when present, wins.
     """
 
     def __init__(
@@ -55,17 +70,25 @@ class FeatureMatrix:
         features: Sequence[str],
         categories: Mapping[str, Sequence[str]] | None,
         reference_year: int,
+        derived: Mapping[str, str] | None = None,
     ) -> None:
         self.features = tuple(features)
         self.categories = dict(categories or {})
         self.reference_year = int(reference_year)
+        self.expressions = derived_expressions(derived)
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """The feature matrix (float64, NaN where missing), columns as in ``features``."""
         out = np.empty((len(frame), len(self.features)), dtype=np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for j, name in enumerate(self.features):
-                out[:, j] = self._feature(frame, name)
+        column = functools.cache(lambda name: self._column(frame, name))
+        # A matrix unpickled from an older pipeline has no expressions: the packaged ones.
+        expressions = getattr(self, "expressions", None) or derived_expressions(None)
+        for j, name in enumerate(self.features):
+            expression = expressions.get(name)
+            if expression is None or name in frame.columns:
+                out[:, j] = column(name)
+            else:
+                out[:, j] = expression.evaluate(column, self.reference_year, len(frame))
         return out
 
     def _column(self, frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -85,39 +108,6 @@ class FeatureMatrix:
             return codes
         return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
 
-    def _feature(self, frame: pd.DataFrame, name: str) -> np.ndarray:
-        col = lambda c: self._column(frame, c)  # noqa: E731
-        if name not in DERIVED_FEATURES or name in frame.columns:
-            return col(name)
-        if name == "utilization":
-            return col("actual_output") / col("installed_capacity")
-        if name == "dormant_capacity_share":
-            return np.maximum(1.0 - col("actual_output") / col("installed_capacity"), 0.0)
-        if name == "export_intensity":
-            return _ratio(col("export_revenue"), col("revenue"))
-        if name == "revenue_growth":
-            return _ratio(col("revenue"), col("revenue_prev")) - 1.0
-        if name == "revenue_per_employee":
-            return _ratio(col("revenue"), col("employees"))
-        if name == "coop_age":
-            return self.reference_year - col("established_year")
-        if name == "certification_count":
-            parts = np.column_stack(
-                [col("iso9001"), col("intl_certifications"), col("standard_mark")]
-            )
-            total = np.nansum(parts, axis=1)
-            total[np.isnan(parts).all(axis=1)] = np.nan
-            return total
-        raise ValueError(f"unknown feature '{name}'")  # pragma: no cover
-
-
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """numerator / denominator, NaN where the denominator is 0 or missing."""
-    out = np.full_like(numerator, np.nan, dtype=np.float64)
-    ok = np.isfinite(denominator) & (denominator != 0)
-    out[ok] = numerator[ok] / denominator[ok]
-    return out
-
 
 def reference_point(X: np.ndarray, categorical: Collection[int]) -> np.ndarray:
     """Median of each column (the most common code for a categorical one), 0 if all missing."""
@@ -135,6 +125,10 @@ def reference_point(X: np.ndarray, categorical: Collection[int]) -> np.ndarray:
 
 
 def __getattr__(name: str) -> object:
+    # DERIVED_FEATURES: name -> (the input columns it needs, its expression), from the packaged
+    # contract, read on first use rather than at import.
+    if name == "DERIVED_FEATURES":
+        return {n: (e.columns, e.text) for n, e in derived_expressions(None).items()}
     # Pipelines pickled before the transformer moved name it here; unpickling them still works.
     if name == "FeatureBuilder":
         from scoring.feature_builder import FeatureBuilder

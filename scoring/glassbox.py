@@ -5,8 +5,10 @@ or on the two features of a declared pair (``interaction_cst``), so the model's 
 of one-feature shape functions and a few two-feature ones: it can be explained exactly and
 compiled to lookup tables (:mod:`scoring.compiled`). Monotone constraints encode what the domain
 is sure of. Five models fitted on the folds of a stratified split are averaged (bagging lowers
-the variance of the learned shapes) and each is early-stopped on its held-out fold; a logistic
-(Platt) calibrator fitted on the out-of-fold logits keeps the calibrated logit additive.
+the variance of the learned shapes), each early-stopped on its held-out fold or, with
+``validation_fraction``, on an inner split of its own rows (then the out-of-fold log loss is an
+honest estimate that other learners can be compared with); a logistic (Platt) calibrator fitted
+on the out-of-fold logits keeps the calibrated logit additive.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         Folds of the stratified split: one bagged model per fold, early-stopped on its fold.
     n_iter_no_change : int
         Early-stopping patience (boosting rounds).
+    validation_fraction : float or None
+        None: each bagged model early-stops on its held-out fold (every row trains three of
+        the models). A share: on that share of its own training rows instead, so that its
+        held-out fold stays unseen and the out-of-fold log loss is an honest estimate, fit to
+        compare with other learners'.
     reweight : bool
         Refit one weight per feature group on the out-of-fold contributions (a logistic
         regression) and fold it into the trees' leaf values. Greedy boosting with early stopping
@@ -67,6 +74,8 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         Boosting rounds of each bagged model (after early stopping).
     oof_logit_ : ndarray
         Out-of-fold raw logits of the training rows.
+    oof_decision_ : ndarray
+        Out-of-fold calibrated logits of the training rows (what a blend combines).
     oof_probability_ : ndarray
         Out-of-fold calibrated probabilities of the training rows.
     group_weights_ : dict
@@ -87,6 +96,7 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         max_iter: int = 3000,
         n_folds: int = 5,
         n_iter_no_change: int = 40,
+        validation_fraction: float | None = None,
         reweight: bool = True,
         n_threads: int = 2,
         random_state: int = 0,
@@ -101,6 +111,7 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.n_folds = n_folds
         self.n_iter_no_change = n_iter_no_change
+        self.validation_fraction = validation_fraction
         self.reweight = reweight
         self.n_threads = n_threads
         self.random_state = random_state
@@ -147,10 +158,14 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
                     interaction_cst=self._internal_groups(n_features),
                     early_stopping=True,
                     n_iter_no_change=self.n_iter_no_change,
+                    validation_fraction=self.validation_fraction or 0.1,
                     scoring="loss",
                     random_state=self.random_state + k,
                 )
-                model.fit(X[train], y[train], X_val=X[held], y_val=y[held])
+                if self.validation_fraction is None:
+                    model.fit(X[train], y[train], X_val=X[held], y_val=y[held])
+                else:
+                    model.fit(X[train], y[train])
                 self.estimators_.append(model)
                 self.oof_logit_[held] = model.decision_function(X[held])
         self.n_iter_ = np.array([m.n_iter_ for m in self.estimators_])
@@ -161,7 +176,8 @@ class GlassBoxClassifier(ClassifierMixin, BaseEstimator):
         calibrator = LogisticRegression(C=1e6, max_iter=1000)
         calibrator.fit(self.oof_logit_.reshape(-1, 1), y)
         self.calibration_ = (float(calibrator.coef_[0, 0]), float(calibrator.intercept_[0]))
-        self.oof_probability_ = sigmoid(self._calibrate(self.oof_logit_))
+        self.oof_decision_ = self._calibrate(self.oof_logit_)
+        self.oof_probability_ = sigmoid(self.oof_decision_)
         self.cv_log_loss_ = float(log_loss(y, self.oof_probability_, labels=[0, 1]))
         return self
 

@@ -80,6 +80,8 @@ def model_card_markdown(manifest: Manifest) -> str:
             f"| {row['model']} | {row['settings']} | {_fmt(row['cv_log_loss'])} | "
             f"{'yes' if row.get('chosen') else ''} |"
         )
+    lines += _feature_lines(manifest)
+    lines += _training_sections(training)
     lines += [
         "",
         "## Compiled scorer",
@@ -99,6 +101,56 @@ def model_card_markdown(manifest: Manifest) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _feature_lines(manifest: Manifest) -> list[str]:
+    """The model's derived features with the contract expression computing each (none: no
+    section, as for contracts stored before features were expressions)."""
+    derived = manifest.contract.get("model", {}).get("derived", {})
+    used = [name for name in manifest.features.features if name in derived]
+    if not used:
+        return []
+    return ["", "## Derived features", *(f"- {name} = `{derived[name]}`" for name in used)]
+
+
+def _training_sections(training: dict[str, Any]) -> list[str]:
+    """Which fit the figures come from, the backtest by year and the champion comparison, when
+    training recorded them (older models did not)."""
+    lines: list[str] = []
+    fits = training.get("fits")
+    if fits:
+        lines += ["", "## Fits", f"- holdout metrics: {fits['holdout_metrics']}"]
+        lines.append(f"- registered model (tables, pipeline): {fits['registered_model']}")
+        if training.get("learner"):
+            lines.append(f"- learner: {training['learner']}")
+    backtest = training.get("backtest")
+    if backtest:
+        lines += ["", "## Backtest by year (train on the years up to t, test on the next)"]
+        lines += ["| trained on | tested on | rows (train / test) | ROC AUC | log loss | ECE |"]
+        lines.append("|---|---|---|---|---|---|")
+        for row in backtest:
+            first, last = row["train_years"]
+            figures = " | ".join(_fmt(row.get(m)) for m in ("roc_auc", "log_loss", "ece"))
+            rows = f"{row['train_rows']:,} / {row['test_rows']:,}"
+            lines.append(f"| {first}-{last} | {row['test_year']} | {rows} | {figures} |")
+    comparison = training.get("champion_comparison")
+    if comparison:
+        lines += [
+            "",
+            f"## Against the champion {comparison['champion']}",
+            f"On this model's {comparison['rows']:,} holdout rows (the champion may have been "
+            "trained on some of them), paired bootstrap of this model minus the champion:",
+            "| metric | this model | champion | difference | 95% interval | significantly worse |",
+            "|---|---|---|---|---|---|",
+        ]
+        for metric, row in comparison["metrics"].items():
+            low, high = row["interval"]
+            lines.append(
+                f"| {metric} | {_fmt(row['challenger'])} | {_fmt(row['champion'])} | "
+                f"{row['difference']:+.4f} | {low:+.4f} to {high:+.4f} | "
+                f"{'yes' if row['significantly_worse'] else 'no'} |"
+            )
+    return lines
 
 
 def _fmt(value: Any) -> str:

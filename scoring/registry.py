@@ -247,11 +247,46 @@ def verify_model(
     return rows
 
 
-def promote_model(registry: str | Path, reference: str) -> str:
-    """Make a version its family's champion (atomic pointer replace); returns ``NAME@VERSION``."""
+def promote_model(
+    registry: str | Path,
+    reference: str,
+    *,
+    force: bool = False,
+    comparison: dict[str, Any] | None = None,
+) -> str:
+    """Make a version its family's champion (atomic pointer replace); returns ``NAME@VERSION``.
+
+    A challenger significantly worse than the current champion is refused unless ``force``:
+    judged on ``comparison`` (:func:`scoring.comparison.compare_models` of the two on labelled
+    rows) when given, else on the comparison its training recorded against that champion.
+
+    Raises
+    ------
+    RegistryError
+        The challenger is significantly worse (the message says on which metrics).
+    """
+    from scoring.comparison import worse_on
+
     name, version = resolve_reference(registry, reference)
     family = Path(registry) / name
-    load_model(registry, f"{name}@{version}")  # refuses a changed or malformed model
+    loaded = load_model(registry, f"{name}@{version}")  # refuses a changed or malformed model
+    champion = _champion(family)
+    if comparison is None:
+        comparison = loaded.manifest.training.get("champion_comparison")
+    if (
+        not force
+        and champion not in (None, version)
+        and comparison
+        and comparison.get("champion") == f"{name}@{champion}"
+        and worse_on(comparison)
+    ):
+        raise RegistryError(
+            f"refusing to promote {name}@{version}: it is significantly worse than the champion "
+            f"{name}@{_shorten(champion)} on {comparison.get('rows', 0):,} labelled rows: "
+            + "; ".join(worse_on(comparison))
+            + "; force the promotion to replace the champion anyway",
+            parameter="force",
+        )
     with atomic_path(family / CHAMPION) as temporary:
         temporary.write_text(version + "\n", encoding="utf-8")
     return f"{name}@{version}"

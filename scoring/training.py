@@ -1,8 +1,11 @@
-"""Training: holdout split, candidate models by cross-validation, calibration, compilation.
+"""Training: holdout split, candidate models by cross-validation, holdout evaluation, the refit
+on every labelled row, compilation.
 
 ``train_model`` takes validated labelled rows and returns everything the registry stores: the
 scikit-learn pipeline (for analysts), the compiled scorer (for scoring), the explainer and drift
-references, and the holdout evaluation of the chosen model beside a transparent baseline.
+references, and the holdout evaluation of the chosen model beside a transparent baseline. With
+``refit`` the registered model is the chosen candidate fitted again on all labelled rows once
+the holdout has measured it; the metrics stay those of the fit on the training part.
 """
 
 from __future__ import annotations
@@ -16,14 +19,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegressionCV
+from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, SplineTransformer
+from sklearn.pipeline import Pipeline
 
+from scoring.candidates import (
+    BlendedClassifier,
+    SplineLogisticClassifier,
+    Structure,
+    candidate_specs,
+    describe,
+    learner_of,
+    make_learner,
+)
 from scoring.compiled import CompiledScorer, compile_model
 from scoring.contract import Contract
 from scoring.drift import build_drift_reference
@@ -39,14 +48,19 @@ from scoring.validation import ValidationReport
 
 __all__ = [
     "CANDIDATES",
+    "Selection",
     "TrainingResult",
     "feature_builder",
     "fingerprint",
+    "labels_of",
     "read_labelled",
+    "select_model",
+    "structure_of",
     "train_model",
 ]
 
-#: Candidate settings of the glass-box model; cross-validated log loss picks one.
+#: Glass-box settings of older releases (kept for callers that pass them as ``candidates``);
+#: by default the candidates are chosen by data size (:func:`scoring.candidates.candidate_specs`).
 CANDIDATES: tuple[dict[str, Any], ...] = (
     {"max_leaf_nodes": 4, "min_samples_leaf": 100},
     {"max_leaf_nodes": 3, "min_samples_leaf": 200},
@@ -74,6 +88,21 @@ class TrainingResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class Selection:
+    """The candidates fitted on one set of rows: the chosen model, the baseline, the table."""
+
+    model: BaseEstimator
+    spec: dict[str, Any]
+    baseline: SplineLogisticClassifier
+    table: list[dict[str, Any]]
+
+    @property
+    def chosen_row(self) -> dict[str, Any]:
+        """The chosen candidate's line of the table."""
+        return next(row for row in self.table if row.get("chosen"))
+
+
 def feature_builder(contract: Contract, reference_year: int | None = None) -> FeatureBuilder:
     """The feature transformer a contract's model spec asks for."""
     categories = {
@@ -84,44 +113,33 @@ def feature_builder(contract: Contract, reference_year: int | None = None) -> Fe
         features=list(contract.model.features),
         categories=categories,
         reference_year=reference_year,
+        derived=dict(contract.model.derived),
     )
 
 
-def train_model(
-    frame: pd.DataFrame,
-    contract: Contract,
-    *,
-    seed: int = 0,
-    holdout_share: float = 1 / 3,
-    truth: pd.DataFrame | None = None,
-    candidates: Sequence[Mapping[str, Any]] = CANDIDATES,
-    reference_year: int | None = None,
-    n_threads: int = 2,
-) -> TrainingResult:
-    """Train, select, calibrate, compile and evaluate on a holdout.
+def structure_of(builder: FeatureBuilder, contract: Contract) -> Structure:
+    """Categorical sizes, declared pairs and monotone signs as indices of the built features."""
+    position = {name: j for j, name in enumerate(builder.features_)}
+    return Structure(
+        categorical={position[n]: len(builder.categories[n]) for n in contract.model.categorical},
+        pairs=[tuple(position[f] for f in pair) for pair in contract.model.pairs],
+        monotonic={position[f]: s for f, s in contract.model.monotonic.items() if f in position},
+    )
 
-    Parameters
-    ----------
-    frame
-        Validated labelled rows (canonical columns, as :mod:`scoring.validation` returns them).
-    holdout_share
-        Share of rows held out, stratified by the label; when the rows carry a ``data_year``
-        with two or more years, the latest year is the holdout instead.
-    truth
-        Optional ``coop_id``, ``true_probability`` (sample data): adds the gap to the Bayes AUC
-        and mean |p - p_true| to the holdout metrics.
+
+def labels_of(frame: pd.DataFrame, contract: Contract) -> np.ndarray:
+    """The 0/1 labels of labelled rows, refused when a model could not learn from them.
 
     Raises
     ------
     TrainingError
-        Too few rows of a class to learn from, or a single class.
+        No label, a single outcome, or fewer than 25 rows of an outcome.
     """
-    started = time.perf_counter()
     label = contract.model.label
     if label not in frame or frame[label].isna().all():
         raise TrainingError(f"no label column '{label}': training needs labelled rows")
-    y_all = frame[label].to_numpy(dtype=float)
-    counts = {int(v): int((y_all == v).sum()) for v in (0, 1)}
+    y = frame[label].to_numpy(dtype=float)
+    counts = {int(v): int((y == v).sum()) for v in (0, 1)}
     if min(counts.values()) == 0:
         only = 1 if counts[1] else 0
         raise TrainingError(f"every labelled row has {label} = {only}; a model needs both outcomes")
@@ -130,6 +148,101 @@ def train_model(
             f"too few rows to learn from: {counts[1]} exporters and {counts[0]} non-exporters; "
             f"each needs at least {MIN_CLASS_ROWS}"
         )
+    return y
+
+
+def select_model(
+    X: np.ndarray,
+    y: np.ndarray,
+    structure: Structure,
+    *,
+    candidates: Sequence[Mapping[str, Any]] | None = None,
+    learners: Sequence[str] | None = None,
+    seed: int = 0,
+    n_threads: int = 2,
+) -> Selection:
+    """Fit the candidates on ``(X, y)`` and choose by cross-validated log loss.
+
+    Parameters
+    ----------
+    candidates
+        Candidate specs (:func:`scoring.candidates.candidate_specs`); a mapping without a
+        ``learner`` is glass-box settings. None: the candidates for this many rows.
+    learners
+        With ``candidates`` None, which learners to try (default: all).
+    """
+    if candidates is None:
+        try:
+            candidates = candidate_specs(len(y), **({"learners": learners} if learners else {}))
+        except ValueError as exc:
+            raise TrainingError(str(exc)) from None
+    fitted: list[tuple[dict[str, Any], BaseEstimator, dict[str, Any]]] = []
+    for spec in (dict(s) for s in candidates):
+        tick = time.perf_counter()
+        if learner_of(spec) == "blend":
+            model = _blend(fitted, y)
+            if model is None:
+                continue
+        else:
+            model = make_learner(spec, structure, seed=seed, n_threads=n_threads).fit(X, y)
+        fitted.append((spec, model, _row(spec, model, y, time.perf_counter() - tick)))
+    if not fitted:
+        raise TrainingError("no candidate model to train: name at least one learner")
+    spec, model, row = min(fitted, key=lambda item: item[2]["cv_log_loss"])
+    row["chosen"] = True
+    baseline = next((m for s, m, _ in fitted if learner_of(s) == "spline"), None)
+    table = [r for _, _, r in fitted]
+    if baseline is None:  # the transparent baseline is always measured, even when not a candidate
+        tick = time.perf_counter()
+        spec_b = {"learner": "spline", "n_knots": 5}
+        baseline = make_learner(spec_b, structure, seed=seed, n_threads=n_threads).fit(X, y)
+        table.append(_row(spec_b, baseline, y, time.perf_counter() - tick))
+    return Selection(model, spec, baseline, table)
+
+
+def train_model(
+    frame: pd.DataFrame,
+    contract: Contract,
+    *,
+    seed: int = 0,
+    holdout_share: float | None = None,
+    truth: pd.DataFrame | None = None,
+    candidates: Sequence[Mapping[str, Any]] | None = None,
+    learners: Sequence[str] | None = None,
+    reference_year: int | None = None,
+    n_threads: int = 2,
+    refit: bool = False,
+) -> TrainingResult:
+    """Train, select, evaluate on a holdout, optionally refit on every row, and compile.
+
+    Parameters
+    ----------
+    frame
+        Validated labelled rows (canonical columns, as :mod:`scoring.validation` returns them).
+    holdout_share
+        Share of rows held out, stratified by the label (None: the contract's
+        ``[model.training] holdout_share``); when the rows carry a ``data_year`` with two or
+        more years, the latest year is the holdout instead.
+    truth
+        Optional ``coop_id``, ``true_probability`` (sample data): adds the gap to the Bayes AUC
+        and mean |p - p_true| to the holdout metrics.
+    candidates, learners
+        As for :func:`select_model`; ``learners`` None takes the contract's.
+    refit
+        Fit the chosen candidate again on all rows once the holdout has measured it, and return
+        that model (``readiness train`` does, as ``[model.training] refit`` says). Off, the
+        returned model is the one the holdout measured, its holdout probabilities its own.
+
+    Raises
+    ------
+    TrainingError
+        Too few rows of a class to learn from, or a single class.
+    """
+    started = time.perf_counter()
+    settings = contract.model.training
+    holdout_share = settings.holdout_share if holdout_share is None else holdout_share
+    learners = settings.learners if learners is None else learners
+    y_all = labels_of(frame, contract)
     train_index, holdout_index, split = _split(frame, y_all, holdout_share, seed)
     y_train, y_holdout = y_all[train_index].astype(int), y_all[holdout_index].astype(int)
     if min(y_train.sum(), len(y_train) - y_train.sum()) < MIN_CLASS_ROWS:
@@ -141,124 +254,101 @@ def train_model(
     if reference_year is None and YEAR_COLUMN in frame:
         years = frame[YEAR_COLUMN].dropna()
         reference_year = int(years.max()) if len(years) else None
-    builder = feature_builder(contract, reference_year)
-    X_train = builder.fit_transform(frame.iloc[train_index])
-    X_holdout = builder.transform(frame.iloc[holdout_index])
-    features = list(builder.features_)
-    position = {name: j for j, name in enumerate(features)}
-    categorical = {
-        position[name]: len(builder.categories[name]) for name in contract.model.categorical
-    }
-    pairs = [tuple(position[f] for f in pair) for pair in contract.model.pairs]
-    monotonic = {position[f]: s for f, s in contract.model.monotonic.items() if f in position}
-
-    fitted: list[tuple[float, GlassBoxClassifier, dict]] = []
-    table = []
-    for settings in candidates:
-        tick = time.perf_counter()
-        model = GlassBoxClassifier(
-            categorical=sorted(categorical),
-            pairs=pairs,
-            monotonic=monotonic,
-            n_threads=n_threads,
-            random_state=seed,
-            **settings,
-        ).fit(X_train, y_train)
-        row = {
-            "model": "glass-box boosting",
-            "settings": dict(settings),
-            "cv_log_loss": model.cv_log_loss_,
-            "cv_roc_auc": float(roc_auc_score(y_train, model.oof_probability_)),
-            "seconds": round(time.perf_counter() - tick, 2),
-        }
-        table.append(row)
-        fitted.append((model.cv_log_loss_, model, row))
-    best_loss, best_model, best_row = min(fitted, key=lambda item: item[0])
-    best_row["chosen"] = True
-
-    tick = time.perf_counter()
-    baseline = _baseline(categorical, n_features=len(features), seed=seed).fit(X_train, y_train)
-    baseline_loss, baseline_c = _baseline_selection(baseline[-1])
-    table.append(
-        {
-            "model": "spline logistic baseline",
-            "settings": {"C": baseline_c},
-            "cv_log_loss": baseline_loss,
-            "cv_roc_auc": None,
-            "seconds": round(time.perf_counter() - tick, 2),
-        }
-    )
-
-    pipeline = Pipeline([("features", builder), ("model", best_model)])
-    tick = time.perf_counter()
-    scorer = compile_model(best_model, X_train, features, categorical=categorical, pairs=pairs)
-    compile_seconds = time.perf_counter() - tick
-    p_holdout = best_model.predict_proba(X_holdout)[:, 1]
-    compiled_holdout = scorer.probability(X_holdout)
-    compiled_diff = float(np.max(np.abs(compiled_holdout - p_holdout))) if len(X_holdout) else 0.0
-    p_train = scorer.probability(X_train)
-
+    builder = feature_builder(contract, reference_year).fit(frame.iloc[train_index])
+    X_train = builder.transform(frame.iloc[train_index])
+    X_holdout = builder.transform(holdout_frame)
+    structure = structure_of(builder, contract)
+    choice = dict(candidates=candidates, learners=learners, seed=seed, n_threads=n_threads)
+    selection = select_model(X_train, y_train, structure, **choice)
+    p_holdout = selection.model.predict_proba(X_holdout)[:, 1]
+    p_baseline = selection.baseline.predict_proba(X_holdout)[:, 1]
     groups = {
         name: holdout_frame[name].astype(str).to_numpy()
-        for name in ("sector", "province")
-        if name in holdout_frame
+        for name in dict.fromkeys(("sector", "province", contract.model.peer_group))
+        if name and name in holdout_frame
     }
     metrics = evaluate_predictions(
         y_holdout, p_holdout, cutoffs=contract.tiers, groups=groups, p_true=p_true
     )
-    p_baseline = baseline.predict_proba(X_holdout)[:, 1]
     baseline_metrics = evaluate_predictions(
         y_holdout, p_baseline, cutoffs=contract.tiers, p_true=p_true
     )
     baseline_metrics.pop("groups", None)
-    explainer = build_explainer(scorer, X_train, y_train, p_train, contract)
-    drift_reference = build_drift_reference(X_train, features, categorical)
+
+    model, fitted_index, X_fit = selection.model, train_index, X_train
+    refit_seconds = 0.0
+    if refit:
+        tick = time.perf_counter()
+        builder = feature_builder(contract, reference_year).fit(frame)
+        fitted_index, X_fit = np.arange(len(frame)), builder.transform(frame)
+        model = _refit(selection.model).fit(X_fit, y_all.astype(int))
+        X_holdout = builder.transform(holdout_frame)
+        refit_seconds = time.perf_counter() - tick
+    y_fit = y_all[fitted_index].astype(int)
+    features = list(builder.features_)
+    tick = time.perf_counter()
+    scorer = compile_model(
+        model, X_fit, features, categorical=dict(structure.categorical), pairs=structure.pairs
+    )
+    compile_seconds = time.perf_counter() - tick
+    p_registered = model.predict_proba(X_holdout)[:, 1]
+    compiled_diff = (
+        float(np.max(np.abs(scorer.probability(X_holdout) - p_registered)))
+        if len(X_holdout)
+        else 0.0
+    )
+    explainer = build_explainer(
+        scorer, X_fit, y_fit, scorer.probability(X_fit), contract,
+        sector_feature=contract.model.peer_group or "sector",
+    )  # fmt: skip
     holdout = pd.DataFrame(
         {
             contract.id_column.name: holdout_frame[contract.id_column.name].to_numpy(),
             "label": y_holdout,
             "probability": p_holdout,
             "baseline_probability": p_baseline,
-            **{name: values for name, values in groups.items()},
+            **groups,
         }
     )
     if p_true is not None:
         holdout["true_probability"] = p_true
-    elapsed = time.perf_counter() - started
+    training = {
+        "rows": len(frame),
+        "train_rows": len(train_index),
+        "holdout_rows": len(holdout_index),
+        "label_rate": float(y_all.mean()),
+        "holdout": split,
+        "fingerprint": fingerprint(frame),
+        "learner": describe(selection.spec),
+        "cv_log_loss": selection.chosen_row["cv_log_loss"],
+        "fits": _fits(len(train_index), len(fitted_index), refit),
+        **_model_facts(model, features),
+    }
     return TrainingResult(
-        pipeline=pipeline,
+        pipeline=Pipeline([("features", builder), ("model", model)]),
         scorer=scorer,
         explainer=explainer,
-        drift_reference=drift_reference,
+        drift_reference=build_drift_reference(X_fit, features, dict(structure.categorical)),
         feature_config=FeatureConfig(
             features=features,
             categories=builder.categories,
             reference_year=builder.reference_year_,
-            categorical={features[j]: k for j, k in categorical.items()},
-            pairs=[[features[a], features[b]] for a, b in pairs],
-            monotonic={features[j]: s for j, s in monotonic.items()},
+            categorical={features[j]: k for j, k in structure.categorical.items()},
+            pairs=[[features[a], features[b]] for a, b in structure.pairs],
+            monotonic={features[j]: s for j, s in structure.monotonic.items()},
         ),
         metrics=metrics,
         baseline_metrics=baseline_metrics,
-        candidates=table,
-        training={
-            "rows": len(frame),
-            "train_rows": len(train_index),
-            "holdout_rows": len(holdout_index),
-            "label_rate": float(y_all.mean()),
-            "holdout": split,
-            "fingerprint": fingerprint(frame),
-            "group_weights": {
-                "+".join(features[j] for j in group): w
-                for group, w in getattr(best_model, "group_weights_", {}).items()
-            },
-            "calibration": dict(zip(("slope", "intercept"), best_model.calibration_, strict=True)),
-            "cv_log_loss": best_loss,
-        },
+        candidates=selection.table,
+        training=training,
         holdout=holdout,
         compiled_max_abs_diff=compiled_diff,
         seed=seed,
-        timings={"total_seconds": round(elapsed, 2), "compile_seconds": round(compile_seconds, 2)},
+        timings={
+            "total_seconds": round(time.perf_counter() - started, 2),
+            "compile_seconds": round(compile_seconds, 2),
+            "refit_seconds": round(refit_seconds, 2),
+        },
     )
 
 
@@ -308,50 +398,68 @@ def _split(
     return np.sort(train), np.sort(holdout), f"stratified random {share:.0%}"
 
 
-def _baseline(categorical: Mapping[int, int], *, n_features: int, seed: int) -> Pipeline:
-    """Transparent additive baseline: natural splines of numbers, one-hot categories, logistic."""
-    numeric = [j for j in range(n_features) if j not in categorical]
-    columns = ColumnTransformer(
-        [
-            (
-                "numeric",
-                make_pipeline(
-                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-                    SplineTransformer(
-                        n_knots=5, degree=3, knots="quantile", extrapolation="constant"
-                    ),
-                ),
-                numeric,
-            ),
-            (
-                "categorical",
-                make_pipeline(
-                    SimpleImputer(strategy="most_frequent", keep_empty_features=True),
-                    OneHotEncoder(handle_unknown="ignore"),
-                ),
-                sorted(categorical),
-            ),
-        ]
+def _row(spec: Mapping[str, Any], model: Any, y: np.ndarray, seconds: float) -> dict[str, Any]:
+    """One line of the model-selection table."""
+    settings = {k: v for k, v in spec.items() if k != "learner"}
+    if isinstance(model, SplineLogisticClassifier):
+        settings["C"] = model.C_
+    if isinstance(model, BlendedClassifier):
+        settings["boosting_weight"] = model.weight_
+    oof = model.oof_decision_
+    return {
+        "model": describe(spec),
+        "settings": settings,
+        "cv_log_loss": float(model.cv_log_loss_),
+        "cv_roc_auc": float(roc_auc_score(y, oof)) if len(np.unique(y)) == 2 else None,
+        "seconds": round(seconds, 2),
+    }
+
+
+def _blend(
+    fitted: Sequence[tuple[dict[str, Any], BaseEstimator, dict[str, Any]]], y: np.ndarray
+) -> BlendedClassifier | None:
+    """The best boosted candidate blended with the spline, or None without both."""
+    boosted = [(r["cv_log_loss"], m) for s, m, r in fitted if learner_of(s) == "boosting"]
+    splines = [m for s, m, _ in fitted if learner_of(s) == "spline"]
+    if not boosted or not splines:
+        return None
+    best = min(boosted, key=lambda item: item[0])[1]
+    members = [best, splines[0]]
+    return BlendedClassifier(estimators=[clone(m) for m in members]).combine(members, y)
+
+
+def _refit(model: BaseEstimator) -> BaseEstimator:
+    """The chosen candidate, unfitted, with what selection chose kept (a blend's weight)."""
+    again = clone(model)
+    if isinstance(model, BlendedClassifier):
+        again.set_params(weight=model.weight_)
+    return again
+
+
+def _fits(train_rows: int, fitted_rows: int, refit: bool) -> dict[str, str]:
+    """Which fit each figure comes from (the model card says so)."""
+    measured = f"the fit on the {train_rows:,} training rows"
+    return {
+        "holdout_metrics": measured,
+        "registered_model": (
+            f"the same candidate refit on all {fitted_rows:,} labelled rows" if refit else measured
+        ),
+    }
+
+
+def _model_facts(model: Any, features: Sequence[str]) -> dict[str, Any]:
+    """Group weights and calibration of a boosted model (or of a blend's boosted member)."""
+    boosted = next(
+        (m for m in [model, *getattr(model, "members_", [])] if isinstance(m, GlassBoxClassifier)),
+        None,
     )
-    options: dict[str, Any] = {}
-    if "use_legacy_attributes" in LogisticRegressionCV().get_params():  # scikit-learn >= 1.8
-        # Ask for the attribute layout that becomes the default in 1.10 (and silence the notice).
-        options = {"l1_ratios": (0.0,), "use_legacy_attributes": False}
-    model = LogisticRegressionCV(
-        Cs=6, cv=5, scoring="neg_log_loss", max_iter=2000, random_state=seed, **options
-    )
-    return Pipeline([("columns", columns), ("logistic", model)])
-
-
-def _baseline_selection(model: LogisticRegressionCV) -> tuple[float, float]:
-    """(cross-validated log loss, C) of the chosen C, whatever scikit-learn's attribute layout.
-
-    ``scores_`` is a dict by class of (folds, Cs) before scikit-learn 1.10 and an array of
-    (folds, l1_ratios, Cs) after; ``C_`` an array, then a float.
-    """
-    scores = model.scores_
-    if isinstance(scores, dict):
-        scores = next(iter(scores.values()))
-    scores = np.asarray(scores, dtype=float)
-    per_setting = scores.reshape(scores.shape[0], -1).mean(axis=0)
-    return float(-per_setting.max()), float(np.ravel(model.C_)[0])
+    facts: dict[str, Any] = {"group_weights": {}, "calibration": {}}
+    if boosted is not None:
+        facts["group_weights"] = {
+            "+".join(features[j] for j in group): w
+            for group, w in getattr(boosted, "group_weights_", {}).items()
+        }
+    calibration = getattr(model, "calibration_", None)
+    if calibration is not None:
+        facts["calibration"] = dict(zip(("slope", "intercept"), calibration, strict=True))
+    return facts

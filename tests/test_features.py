@@ -237,3 +237,133 @@ def test_glass_box_refuses_a_class_too_small_for_its_folds():
         GlassBoxClassifier(n_folds=3, n_threads=1).fit(X, y)
     with pytest.raises(ValueError, match="1 class"):
         GlassBoxClassifier(n_threads=1).fit(X, np.zeros(100))
+
+
+# --- derived features as contract expressions -----------------------------------------------
+
+
+def _hard_coded(frame: pd.DataFrame, name: str, reference_year: int) -> np.ndarray:
+    """The derived features as the release before expressions computed them (the reference)."""
+
+    def col(c: str) -> np.ndarray:
+        return pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64)
+
+    def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+        out = np.full_like(numerator, np.nan, dtype=np.float64)
+        ok = np.isfinite(denominator) & (denominator != 0)
+        out[ok] = numerator[ok] / denominator[ok]
+        return out
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if name == "utilization":
+            return col("actual_output") / col("installed_capacity")
+        if name == "dormant_capacity_share":
+            return np.maximum(1.0 - col("actual_output") / col("installed_capacity"), 0.0)
+        if name == "export_intensity":
+            return ratio(col("export_revenue"), col("revenue"))
+        if name == "revenue_growth":
+            return ratio(col("revenue"), col("revenue_prev")) - 1.0
+        if name == "revenue_per_employee":
+            return ratio(col("revenue"), col("employees"))
+        if name == "coop_age":
+            return reference_year - col("established_year")
+        parts = np.column_stack([col("iso9001"), col("intl_certifications"), col("standard_mark")])
+        total = np.nansum(parts, axis=1)
+        total[np.isnan(parts).all(axis=1)] = np.nan
+        return total
+
+
+def test_contract_expressions_give_the_hard_coded_features_bit_for_bit(sample_frames):
+    frame, _ = sample_frames
+    contract = load_contract()
+    assert set(contract.model.derived) == set(DERIVED_FEATURES)
+    names = [*contract.model.derived, *contract.model.features]
+    names = list(dict.fromkeys(names))
+    builder = feature_builder(contract, reference_year=2025)
+    X = builder.set_params(features=names).fit(frame).transform(frame)
+    for j, name in enumerate(names):
+        if name in contract.model.derived:
+            expected = _hard_coded(frame, name, 2025)
+        elif name in contract.model.categorical:
+            continue  # codes: checked in test_contract_feature_builder_on_sample_rows
+        else:
+            expected = frame[name].to_numpy(dtype=np.float64)
+        assert np.isnan(expected).sum() == np.isnan(X[:, j]).sum(), name
+        np.testing.assert_array_equal(X[:, j], expected, err_msg=name)  # NaN == NaN here
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a + b * 2", [8.0, np.nan, 1.0]),  # * before +
+        ("(a + b) * 2", [10.0, np.nan, 2.0]),
+        ("a - b - 1", [-2.0, np.nan, 0.0]),  # left to right
+        ("-a / b", [-2.0 / 3.0, np.nan, np.nan]),  # / by 0 is missing
+        ("max(a - 2, 0)", [0.0, 2.0, 0.0]),
+        ("min(a, b, 1.5)", [1.5, np.nan, 0.0]),
+        ("sum(a, b)", [5.0, 4.0, 1.0]),  # a missing part counts as 0
+        ("log(b)", [np.log(3.0), np.nan, np.nan]),
+        ("abs(b - 5)", [2.0, np.nan, 5.0]),
+        ("reference_year - a", [2023.0, 2021.0, 2024.0]),
+        ("2.5e1", [25.0, 25.0, 25.0]),
+    ],
+)
+def test_expressions_evaluate_as_worked_out_by_hand(text, expected):
+    from scoring.expressions import parse_expression
+
+    columns = {"a": np.array([2.0, 4.0, 1.0]), "b": np.array([3.0, np.nan, 0.0])}
+    got = parse_expression(text).evaluate(columns.__getitem__, 2025, 3)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("__import__('os').system('x')", r"cannot read \"'os'\)"),
+        ("a +", "expected a number, a column or '\\(' at the end"),
+        ("a b", "unexpected 'b' at character 3"),
+        ("pow(a, 2)", "unknown function 'pow'"),
+        ("log(a, b)", r"log\(\) takes 1 argument"),
+        ("(a + b", "expected '\\)' at the end"),
+        ("a ** 2", "expected a number, a column or '\\(', found '\\*'"),
+        ("", "needs an expression text"),
+    ],
+)
+def test_expressions_that_break_the_grammar_are_refused_with_where(text, message):
+    from scoring.expressions import ExpressionError, parse_expression
+
+    with pytest.raises(ExpressionError, match=message):
+        parse_expression(text)
+
+
+@pytest.mark.parametrize(
+    ("derived", "message"),
+    [
+        ({"ratio": "sector / members"}, "reads 'sector', which is not a numeric or yes/no"),
+        ({"ratio": "exported_next_year + 1"}, "reads 'exported_next_year'"),
+        ({"ratio": "water / members"}, "reads 'water'"),
+        ({"ratio": "members /"}, "model.derived.ratio: expression"),
+    ],
+)
+def test_a_contract_refuses_an_expression_it_cannot_compute(derived, message):
+    import copy
+
+    from scoring.contract import contract_from_dict
+    from scoring.errors import ContractError
+
+    document = copy.deepcopy(load_contract().to_dict())
+    document["model"]["derived"] = derived
+    with pytest.raises(ContractError, match=message):
+        contract_from_dict(document)
+
+
+def test_a_model_feature_neither_column_nor_derived_is_refused():
+    import copy
+
+    from scoring.contract import contract_from_dict
+    from scoring.errors import ContractError
+
+    document = copy.deepcopy(load_contract().to_dict())
+    document["model"]["features"] = [*document["model"]["features"], "water_per_member"]
+    with pytest.raises(ContractError, match=r"\['water_per_member'\] are neither a column nor"):
+        contract_from_dict(document)

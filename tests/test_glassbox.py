@@ -174,3 +174,25 @@ def test_string_labels_come_back_as_given(train, held_out):
     # predict_proba's second column is the probability of classes_[1].
     positive = model.predict_proba(held_out[0][:200])[:, 1] > 0.5
     np.testing.assert_array_equal(predicted == model.classes_[1], positive)
+
+
+def test_with_a_validation_fraction_each_bagged_model_never_sees_its_held_out_fold(train):
+    """Early stopping on an inner split: the out-of-fold logits are honest, so a bagged model is
+    exactly a boosting model fitted on its training folds alone, blind to the held-out fold."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y, _ = train
+    X, y = X[:1500], y[:1500]
+    model = _model(validation_fraction=0.2, reweight=False).fit(X, y)
+    folds = StratifiedKFold(3, shuffle=True, random_state=0).split(X[:, model.feature_order_], y)
+    for k, (rows, held) in enumerate(folds):
+        alone = HistGradientBoostingClassifier(**model.estimators_[k].get_params())
+        alone.fit(X[rows][:, model.feature_order_], y[rows])
+        expected = alone.decision_function(X[held][:, model.feature_order_])
+        np.testing.assert_allclose(model.oof_logit_[held], expected, atol=1e-12)
+    # Early-stopped on the held-out fold instead (the default), the fold did steer each model.
+    steered = _model(reweight=False).fit(X, y)
+    assert not np.array_equal(steered.n_iter_, model.n_iter_)
+    slope, intercept = model.calibration_
+    np.testing.assert_allclose(model.oof_decision_, slope * model.oof_logit_ + intercept)

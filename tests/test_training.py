@@ -214,3 +214,218 @@ def test_the_fingerprint_follows_the_data(small):
     changed.loc[5, "members"] += 1
     assert fingerprint(changed) != fingerprint(frame)
     assert fingerprint(frame.iloc[::-1]) != fingerprint(frame)  # order counts
+
+
+# --- the refit on every labelled row --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def measured_and_refit(small, contract):
+    frame, _ = small
+    return _train(frame, contract, seed=2), _train(frame, contract, seed=2, refit=True)
+
+
+def test_the_refit_keeps_the_holdout_metrics_of_the_fit_that_was_measured(measured_and_refit):
+    measured, refit = measured_and_refit
+    assert refit.metrics == measured.metrics  # the same fit measured the same holdout
+    np.testing.assert_array_equal(refit.holdout["probability"], measured.holdout["probability"])
+    y, p = refit.holdout["label"].to_numpy(), refit.holdout["probability"].to_numpy()
+    assert refit.metrics["overall"]["roc_auc"] == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+    assert refit.training["fits"] == {
+        "holdout_metrics": "the fit on the 800 training rows",
+        "registered_model": "the same candidate refit on all 1,200 labelled rows",
+    }
+    assert measured.training["fits"]["registered_model"] == "the fit on the 800 training rows"
+
+
+def test_the_registered_model_is_fitted_on_every_row(measured_and_refit, small):
+    measured, refit = measured_and_refit
+    frame, _ = small
+    X = refit.pipeline[0].transform(frame)
+    registered = refit.pipeline.predict_proba(frame)[:, 1]
+    np.testing.assert_allclose(refit.scorer.probability(X), registered, atol=1e-9)
+    # Another model than the measured one ...
+    assert np.max(np.abs(registered - measured.pipeline.predict_proba(frame)[:, 1])) > 1e-3
+    # ... whose references (percentiles) come from all 1,200 rows, not the 800.
+    levels = np.linspace(0, 1, 101)
+    expected = np.quantile(refit.scorer.probability(X), levels)
+    np.testing.assert_allclose(refit.explainer["sector_percentiles"]["all"], expected, atol=1e-12)
+    assert refit.drift_reference  # built too, from the same rows
+
+
+def test_the_learners_compete_and_the_lowest_cv_log_loss_wins(small, contract):
+    frame, _ = small
+    spec = {"learner": "boosting", **QUICK[0], "validation_fraction": 0.15}
+    candidates = [spec, {"learner": "spline"}, {"learner": "blend"}]
+    result = _train(frame, contract, candidates=candidates)
+    table = result.candidates
+    assert [row["model"] for row in table] == [
+        "glass-box boosting", "spline logistic baseline", "blend: boosting + spline",
+    ]  # fmt: skip
+    chosen = [row for row in table if row.get("chosen")]
+    assert chosen == [min(table, key=lambda row: row["cv_log_loss"])]
+    assert result.training["learner"] == chosen[0]["model"]
+    assert 0 <= table[2]["settings"]["boosting_weight"] <= 1
+    # The spline is both a candidate and the baseline: one fit (one row), not two.
+    assert sum(row["model"] == "spline logistic baseline" for row in table) == 1
+
+
+# --- backtests by year ----------------------------------------------------------------------
+
+
+def test_a_backtest_trains_on_the_years_up_to_t_and_tests_on_the_next(small, contract):
+    from scoring.backtest import backtest_by_year
+
+    frame, _ = small
+    years = np.repeat([2021, 2022, 2023], 400)
+    rows = backtest_by_year(frame.assign(data_year=years), contract, candidates=QUICK, n_threads=1)
+    assert [(r["train_years"], r["test_year"]) for r in rows] == [
+        ([2021, 2021], 2022), ([2021, 2022], 2023),
+    ]  # fmt: skip
+    assert [(r["train_rows"], r["test_rows"]) for r in rows] == [(400, 400), (800, 400)]
+    # The last year by another route: training holds the latest year out on the same rows.
+    held = _train(frame.assign(data_year=years), contract)
+    assert rows[1]["roc_auc"] == pytest.approx(held.metrics["overall"]["roc_auc"], abs=2e-3)
+    assert rows[1]["log_loss"] == pytest.approx(held.metrics["overall"]["log_loss"], abs=2e-3)
+    with pytest.raises(TrainingError, match="two or more years"):
+        backtest_by_year(frame, contract, candidates=QUICK, n_threads=1)
+
+
+# --- a model defined by the contract alone --------------------------------------------------
+
+
+def _contract_with_water(folder) -> object:
+    """The packaged contract plus a column and a derived feature, in TOML only."""
+    from scoring.contract import default_contract_path
+
+    text = default_contract_path().read_text(encoding="utf-8")
+    text = text.replace(
+        "[model.derived]\n", '[model.derived]\nwater_per_member = "water_use / members"\n'
+    )
+    text = text.replace(
+        'features = [\n    "utilization",', 'features = [\n    "water_per_member", "utilization",'
+    )
+    text += '\n[[column]]\nname = "water_use"\nfa = "مصرف آب"\ntype = "number"\nmin = 0\n'
+    path = folder / "contract.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_contract(path)
+
+
+def test_a_column_and_feature_defined_only_in_toml_reach_tables_reasons_and_card(tmp_path):
+    from scoring.explain import Explainer
+    from scoring.registry import save_model
+    from scoring.sample import true_logit
+
+    water = _contract_with_water(tmp_path)
+    assert "water_per_member" in water.model.features and "water_use" in water.names
+    frame, _ = generate_sample(1500, seed=8)
+    rng = np.random.default_rng(8)
+    per_member = np.exp(rng.normal(0, 1, len(frame)))
+    frame["water_use"] = per_member * frame["members"]
+    # Exporting gets less likely with water use per member (by a lot: the model must see it).
+    logit = true_logit(frame) - 1.2 * np.log(per_member)
+    frame[LABEL] = (rng.random(len(frame)) < 1 / (1 + np.exp(-logit))).astype(int)
+    result = _train(frame, water)
+    j = result.scorer.features.index("water_per_member")
+    table = result.scorer.tables[j]
+    assert len(table.edges) >= 2 and np.ptp(table.values) > 0.5  # the tables learnt it
+    assert table.values[0] > table.values[-1]  # falling, as the truth
+    reasons = result.explainer["reasons"]["water_per_member"]
+    assert reasons["high"]["code"] == "high_water_per_member"
+    assert reasons["high"]["en"] == "High water per member"
+    X = result.pipeline[0].transform(frame)
+    first = Explainer(result.scorer, result.explainer).reasons(X)[0]
+    assert (first == "high_water_per_member").sum() > 50  # heavy users: their first reason
+    registry = tmp_path / "models"
+    reference = save_model(result, water, registry)
+    card = (registry / reference.replace("@", "/") / "model_card.md").read_text(encoding="utf-8")
+    assert "- water_per_member = `water_use / members`" in card
+
+
+# --- training settings from the contract ----------------------------------------------------
+
+
+def _contract_with(**model) -> object:
+    import copy
+
+    from scoring.contract import contract_from_dict
+
+    document = copy.deepcopy(load_contract().to_dict())
+    document["model"].update(model)
+    return contract_from_dict(document)
+
+
+def test_the_contract_names_the_peer_group_of_the_percentiles(small):
+    frame, _ = small
+    by_province = _contract_with(peer_group="province")
+    result = _train(frame, by_province)
+    assert result.explainer["sector_feature"] == "province"
+    # Each province with 20 or more training rows has its own percentiles, by province code.
+    provinces = list(by_province.vocabularies["province"].categories)
+    train = frame[~frame["coop_id"].isin(result.holdout["coop_id"])]
+    counts = train["province"].map(provinces.index).value_counts()
+    expected = {str(code) for code, n in counts.items() if n >= 20} | {"all"}
+    assert set(result.explainer["sector_percentiles"]) == expected
+    assert "province" in result.metrics["groups"]
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ({"peer_group": "members"}, "peer_group 'members' must be a categorical model feature"),
+        ({"training": {"holdout_share": 1.5}}, "holdout_share must be a number between 0 and 1"),
+        ({"training": {"refit": "yes"}}, "refit must be true or false"),
+        ({"training": {"learners": "boosting"}}, "learners must be a list of learner names"),
+        ({"training": {"folds": 3}}, r"unknown keys \['folds'\]"),
+    ],
+)
+def test_the_contract_refuses_bad_training_settings(model, message):
+    from scoring.errors import ContractError
+
+    with pytest.raises(ContractError, match=message):
+        _contract_with(**model)
+
+
+def test_training_takes_its_holdout_share_and_learners_from_the_contract(small):
+    frame, _ = small
+    settings = {"holdout_share": 0.25, "learners": ["spline"], "refit": False}
+    result = train_model(frame, _contract_with(training=settings), n_threads=1)
+    assert result.training["holdout"] == "stratified random 25%"
+    assert result.training["holdout_rows"] == 300
+    assert [row["model"] for row in result.candidates] == ["spline logistic baseline"]
+    assert result.training["learner"] == "spline logistic baseline"
+    with pytest.raises(TrainingError, match=r"unknown learner\(s\) \['forest'\]"):
+        train_model(frame, _contract_with(training={"learners": ["forest"]}), n_threads=1)
+
+
+def _contract_with_label_values(values) -> object:
+    import copy
+
+    from scoring.contract import contract_from_dict
+
+    document = copy.deepcopy(load_contract().to_dict())
+    label = next(c for c in document["column"] if c["name"] == LABEL)
+    label["values"] = values
+    return contract_from_dict(document)
+
+
+def test_a_label_column_reads_its_own_words_and_others_keep_the_global_ones():
+    contract = _contract_with_label_values({"yes": ["Good", "خوش حساب"], "no": ["BAD"]})
+    yes, no = contract.yesno_words(contract.label_column)
+    assert yes == {"good", "خوش حساب"} and no == {"bad"}  # folded, as cells are
+    assert contract.yesno_words(contract.column("iso9001")) == (contract.yes, contract.no)
+    assert "good" not in contract.yes  # not widened for every column
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"yes": ["ok"]}, r"values must be \{ yes = \[...\], no = \[...\] \}"),
+        ({"yes": ["ok"], "no": ["OK"]}, r"both yes and no: \['ok'\]"),
+    ],
+)
+def test_label_words_that_cannot_be_read_are_refused(values, message):
+    from scoring.errors import ContractError
+
+    with pytest.raises(ContractError, match=message):
+        _contract_with_label_values(values)
