@@ -385,6 +385,30 @@ def test_lowering_the_cap_lowers_the_capped_column(contract):
     assert changed.all()
 
 
+@pytest.mark.parametrize(
+    ("fields", "effects", "expected"),
+    [
+        ({"slots": 1e300}, {"iso9001": True}, "slots must be between 0 and 1,000,000,000"),
+        ({}, {"debt_ratio": float("inf")}, "must be a finite number"),
+        ({}, {"installed_capacity": float("nan")}, "must be a finite number"),
+    ],
+)
+def test_programmes_with_numbers_no_plan_can_hold_are_refused(contract, fields, effects, expected):
+    with pytest.raises(PlanError, match=expected):
+        program(effects, contract=contract, **fields)
+
+
+def test_an_effect_that_overflows_refuses_its_programme(contract):
+    frame = frame_of(contract, revenue=[1e10, np.nan], export_revenue=[1.0, 2.0])
+    for effects in ({"revenue": "*1e308"}, {"export_revenue": "+1e308", "revenue": "*1e300"}):
+        with pytest.raises(PlanError, match="too large to be a number"):
+            apply_program(frame, program(effects, contract=contract), contract)
+    # A missing value is not scaled, so a huge factor on it alone is no overflow.
+    new, _ = apply_program(frame.iloc[[1]], program({"revenue": "*1e308"}, contract=contract),
+                           contract)  # fmt: skip
+    assert np.isnan(new["revenue"]).all()
+
+
 def test_effects_are_revalidated(contract):
     frame = frame_of(
         contract,

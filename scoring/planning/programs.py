@@ -49,6 +49,8 @@ __all__ = ["Effect", "Program", "apply_program", "load_programs", "programs_from
 
 _EDITABLE_TYPES = ("int", "number", "rate", "year", "yesno")
 _WHOLE_TYPES = ("int", "year")
+#: More places than any programme could have: a bound that keeps the solver's numbers exact.
+MAX_SLOTS = 1_000_000_000
 _PROGRAM_KEYS = {"id", "name", "name_fa", "cost", "slots", "effect", "eligible"}
 _REQUIRED_KEYS = ("id", "name", "cost", "slots", "effect")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -171,8 +173,15 @@ def _parse_program(raw: Any, contract: Contract, where: str) -> Program:
     if not _is_number(cost) or not math.isfinite(cost) or cost < 0:
         raise PlanError(f"{where}: cost must be a number >= 0, got {cost!r}")
     slots = raw["slots"]
-    if not _is_number(slots) or not float(slots).is_integer() or slots < 0:
+    if (
+        not _is_number(slots)
+        or not math.isfinite(slots)
+        or not float(slots).is_integer()
+        or slots < 0
+    ):
         raise PlanError(f"{where}: slots must be a whole number >= 0, got {slots!r}")
+    if slots > MAX_SLOTS:
+        raise PlanError(f"{where}: slots must be between 0 and {MAX_SLOTS:,}, got {slots!r}")
     effect = raw["effect"]
     if not isinstance(effect, Mapping) or not effect:
         raise PlanError(
@@ -225,6 +234,8 @@ def _parse_effect(name: str, raw: Any, contract: Contract, where: str) -> Effect
         raise PlanError(f"{what}: a {column.type} column takes a number, '+N' or '*F'")
     if _is_number(raw):
         value = float(raw)
+        if not math.isfinite(value):
+            raise PlanError(f"{what}: the value must be a finite number")
         if whole and not value.is_integer():
             raise PlanError(f"{what}: {name} takes whole numbers")
         broken = _range_problem(value, column)
@@ -304,10 +315,19 @@ def apply_program(
             base = values[eligible]
             if effect.value > 0 and column.type != "year":  # a missing count: none reported
                 base = np.nan_to_num(base, nan=0.0)
-            values[eligible] = base + effect.value
+            with np.errstate(over="ignore"):
+                values[eligible] = base + effect.value
         else:
-            values[eligible] = values[eligible] * effect.value
+            with np.errstate(over="ignore"):  # an overflow is refused just below, in words
+                values[eligible] = values[eligible] * effect.value
     for name, values in after.items():
+        if not np.isfinite(values[eligible][~np.isnan(before[name][eligible])]).all():
+            effect = next(e for e in program.effects if e.column == name)
+            raise PlanError(
+                f"programme '{program.id}': its effect on {name} ({effect.kind} "
+                f"{effect.value:g}) gives a value too large to be a number for some "
+                "cooperatives; use a smaller amount"
+            )
         _revalidate(values, contract.column(name), eligible)
     for column in contract.columns:
         if column.cap is None or (column.name not in after and column.cap not in after):
