@@ -40,6 +40,10 @@ from scoring.validation import ChunkResult, Validator
 __all__ = ["score_file_dask", "start_client"]
 
 IN_FLIGHT_PER_WORKER = 2
+#: How long a chunk may take on the cluster, and how long to wait for a first worker, before
+#: the run stops with one line instead of hanging (seconds).
+CHUNK_TIMEOUT = 600
+WORKER_TIMEOUT = 30
 
 
 def start_client(scheduler: str | None = None, *, n_workers: int = 2) -> Any:
@@ -59,9 +63,21 @@ def start_client(scheduler: str | None = None, *, n_workers: int = 2) -> Any:
         ) from None
     if scheduler:
         try:
-            return Client(scheduler, timeout="10s")
-        except OSError as exc:
-            raise ReadinessError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ReadinessError(
+                f"cannot reach the Dask scheduler at {scheduler}: {_first_line(exc)}; check the "
+                "address, or score with the local engine"
+            ) from None
+        try:
+            client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            client.close()
+            raise ReadinessError(
+                f"the Dask scheduler at {scheduler} has no workers after {WORKER_TIMEOUT} s "
+                f"({_first_line(exc)}); start some, or score with the local engine"
+            ) from None
+        return client
     cluster = LocalCluster(
         n_workers=n_workers,
         threads_per_worker=1,
@@ -137,7 +153,16 @@ def _pieces(
     pending: collections.deque = collections.deque()
 
     def finish(future: Any) -> tuple[ChunkResult, pd.DataFrame, np.ndarray]:
-        chunk, scored, X = future.result()
+        try:
+            chunk, scored, X = future.result(timeout=CHUNK_TIMEOUT)
+        except ReadinessError:
+            raise
+        except Exception as exc:  # a lost worker, a timeout, a closed connection
+            raise ReadinessError(
+                f"the Dask cluster failed while scoring ({type(exc).__name__}: "
+                f"{_first_line(exc)}); nothing was written - retry, or score with the local "
+                "engine"
+            ) from None
         chunk, scored, X = _reject_repeats(duplicates, chunk, scored, X)
         return pipeline.with_bad_rows(chunk), scored, X
 
@@ -243,7 +268,7 @@ class _InlineClient:
         def __init__(self, value: Any) -> None:
             self.value = value
 
-        def result(self) -> Any:
+        def result(self, timeout: float | None = None) -> Any:
             return self.value
 
     def scatter(self, data: list[Any], broadcast: bool = False) -> list[Any]:
@@ -257,3 +282,8 @@ class _InlineClient:
 
     def close(self) -> None:
         return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -87,3 +87,41 @@ def test_missing_extra_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ReadinessError, match=r"pip install 'export-readiness\[distributed\]'"):
         start_client(None)
+
+
+def test_an_unreachable_scheduler_is_one_line_suggesting_the_local_engine():
+    pytest.importorskip("distributed")
+    with pytest.raises(ReadinessError, match=r"cannot reach the Dask scheduler .*local engine"):
+        start_client("tcp://127.0.0.1:1")
+
+
+def test_a_scheduler_with_no_workers_stops_instead_of_hanging(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    import scoring.distributed as engine
+
+    monkeypatch.setattr(engine, "WORKER_TIMEOUT", 1)
+    cluster = distributed.LocalCluster(n_workers=0, dashboard_address=":0", processes=False)
+    try:
+        with pytest.raises(ReadinessError, match="has no workers after 1 s"):
+            start_client(cluster.scheduler_address)
+    finally:
+        cluster.close()
+
+
+def test_a_failure_on_the_cluster_is_one_line_and_writes_nothing(
+    dirty_csv, scoring_model, tmp_path
+):
+    import scoring.distributed as engine
+
+    class Lost:
+        def result(self, timeout=None):
+            raise OSError("worker tcp://10.0.0.9:4000 lost")
+
+    class Client(engine._InlineClient):
+        def submit(self, function, *args, pure=True):
+            return Lost()
+
+    out = tmp_path / "scores.csv"
+    with pytest.raises(ReadinessError, match=r"Dask cluster failed while scoring .*worker"):
+        score_file_dask(dirty_csv, scoring_model, out, client=Client())
+    assert list(tmp_path.iterdir()) == []

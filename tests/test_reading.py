@@ -734,5 +734,5 @@ def test_a_quote_left_open_past_the_csv_field_limit_is_still_refused(tmp_path):
     lines[15_001] = '"' + lines[15_001]  # spreadsheet row 15,002 opens a quote
     path = _csv(tmp_path, "\n".join(lines) + "\n")
     assert len(path.read_bytes()) - path.read_bytes().index(b'"') > 131_072
-    with pytest.raises(InputFileError, match="row 15002 of coops.csv opens a quote"):
+    with pytest.raises(InputFileError, match=r"row 15002 of coops\.csv opens a quote"):
         validate_file(path, load_contract())

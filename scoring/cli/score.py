@@ -130,6 +130,13 @@ def score(
         if engine is Engine.dask:
             from scoring.distributed import score_file_dask
 
+            if scheduler and not _on_loopback(scheduler):
+                err.print(
+                    f"warning: results from {scheduler} are unpickled in this process: a "
+                    "scheduler you do not control can run code here (see README, Dask engine)",
+                    markup=False,
+                    soft_wrap=True,
+                )
             result = score_file_dask(file, scoring_model, out_file, scheduler=scheduler, **options)
         else:
             with _progress(file, chunk_size, quiet) as progress:
@@ -212,3 +219,17 @@ def _print_summary(summary: dict) -> None:
             markup=False,
             soft_wrap=True,
         )
+
+
+def _on_loopback(address: str) -> bool:
+    """Whether a Dask scheduler address is on this machine's loopback (127.0.0.0/8, ::1)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(address if "://" in address else f"tcp://{address}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
