@@ -33,6 +33,7 @@ class ScoringModel:
             manifest.features.features,
             manifest.features.categories,
             manifest.features.reference_year,
+            derived=self.contract.model.derived,  # features defined in the model's contract
         )
         self.scorer = loaded.scorer
         self.explainer = Explainer(self.scorer, manifest.reference.explainer)

@@ -19,7 +19,7 @@ echo "== 2. validate the list"
 "$R" validate "$OUT/list.csv" --rejects "$OUT/list-rejects.csv"
 
 echo "== 3. train, evaluate on a holdout against the known truth, register"
-echo "      (about a minute on 2 cores: 5-fold cross-validation of two settings and a baseline)"
+echo "      (a few minutes on 2 cores: candidates by 5-fold cross-validation, then a refit on all rows)"
 "$R" train "$OUT/registry-2024.csv" --truth "$OUT/truth-2024.csv" --seed 0
 "$R" models list
 

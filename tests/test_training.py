@@ -340,6 +340,16 @@ def test_a_column_and_feature_defined_only_in_toml_reach_tables_reasons_and_card
     reference = save_model(result, water, registry)
     card = (registry / reference.replace("@", "/") / "model_card.md").read_text(encoding="utf-8")
     assert "- water_per_member = `water_use / members`" in card
+    # Scored from the registry, the feature comes from the stored contract's expression: the
+    # compiled model gives the pipeline's probabilities.
+    from scoring.batch import score_frame
+    from scoring.model import ScoringModel
+    from scoring.registry import load_model
+
+    model = ScoringModel(load_model(registry, reference))
+    scored = score_frame(frame, model)
+    expected = result.pipeline.predict_proba(frame)[:, 1]
+    np.testing.assert_allclose(scored["export_probability"], expected, rtol=0, atol=1e-12)
 
 
 # --- training settings from the contract ----------------------------------------------------

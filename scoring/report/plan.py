@@ -7,7 +7,6 @@ programme and by province), what it buys against the rules of thumb, and who is 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import textwrap
 from collections.abc import Mapping
@@ -22,12 +21,12 @@ from scoring.planning import PLAN_COLUMNS, POLICIES, plan_header_lookup, plan_he
 from scoring.planning import policy_name as policy_words
 from scoring.reading import open_table
 from scoring.report import plots
-from scoring.report.rendering import render_page, write_page
+from scoring.report.rendering import generated_date, render_page, write_page
 from scoring.report.words import Wording, column_vocabulary
-from scoring.text import fold_text, to_ascii_digits, to_persian_digits
+from scoring.text import fold_text, to_ascii_digits
 from scoring.writing import check_output_path
 
-__all__ = ["generated_date", "plan_report_data", "render_plan_report"]
+__all__ = ["plan_report_data", "render_plan_report"]
 
 _NUMERIC = ("cost", "probability_before", "probability_after", "uplift")
 _SECTIONS = ("overview", "programs", "provinces", "comparison", "tiers", "funded")
@@ -286,19 +285,6 @@ def render_plan_report(
     )
     write_page(html, out)
     return out
-
-
-def generated_date(lang: str, now: dt.datetime | None = None) -> str:
-    """When a report is made: ``2025-03-21 09:30``; in Persian the Jalali date in Persian
-    digits (``۱۴۰۴/۰۱/۰۱ ۰۹:۳۰``), isolated right-to-left so that the date comes first (on the
-    right) wherever the page puts it."""
-    now = now or dt.datetime.now().astimezone()
-    if lang != "fa":
-        return now.strftime("%Y-%m-%d %H:%M")
-    import jdatetime
-
-    jalali = jdatetime.datetime.fromgregorian(datetime=now).strftime("%Y/%m/%d %H:%M")
-    return "\u2067" + to_persian_digits(jalali) + "\u2069"
 
 
 def _policy_label(policy: str, wording: Wording) -> str:

@@ -15,9 +15,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from scoring.contract import TIERS
 from scoring.report.plots import TIER_COLORS
 from scoring.report.words import Wording, font_stack
+from scoring.text import to_persian_digits
 from scoring.writing import write_text
 
-__all__ = ["render_page", "write_page"]
+__all__ = ["generated_date", "render_page", "write_page"]
 
 
 def _environment() -> Environment:
@@ -41,7 +42,7 @@ def render_page(template: str, wording: Wording, **context: Any) -> str:
         wording=wording,
         phrase=wording.phrase,
         tiers=TIERS,
-        generated=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
+        generated=generated_date(wording.lang),
         **context,
     )
 
@@ -49,3 +50,16 @@ def render_page(template: str, wording: Wording, **context: Any) -> str:
 def write_page(html: str, out: Path) -> None:
     """Write ``html`` to ``out`` atomically: the old file stays whole until the new one is."""
     write_text(html, out)
+
+
+def generated_date(lang: str, now: dt.datetime | None = None) -> str:
+    """When a report is made: ``2025-03-21 09:30``; in Persian the Jalali date in Persian
+    digits (``۱۴۰۴/۰۱/۰۱ ۰۹:۳۰``), isolated right-to-left so that the date comes first (on the
+    right) wherever the page puts it."""
+    now = now or dt.datetime.now().astimezone()
+    if lang != "fa":
+        return now.strftime("%Y-%m-%d %H:%M")
+    import jdatetime
+
+    jalali = jdatetime.datetime.fromgregorian(datetime=now).strftime("%Y/%m/%d %H:%M")
+    return "\u2067" + to_persian_digits(jalali) + "\u2069"
