@@ -654,3 +654,12 @@ def test_persian_command_line_text_is_isolated_left_to_right(tmp_path):
     html = render_batch_report(bare, tmp_path / "fa.html", lang="fa").read_text("utf-8")
     assert "\u2066`--keep-columns name,province,sector`\u2069" in html
     assert "\u2066`--next-step --programs FILE`\u2069" in html
+
+
+def test_the_persian_batch_report_words_its_problems_in_persian(tmp_path):
+    out = tmp_path / "batch-fa.html"
+    render_batch_report(GOLDEN / "scores.csv", out, summary=GOLDEN / "summary.json", lang="fa")
+    page = out.read_text(encoding="utf-8")
+    # "members: is below the minimum 1", as the Persian rejects file says it.
+    assert "تعداد اعضا: کمتر از حداقل ۱ است" in page
+    assert "is below the minimum" not in page

@@ -20,6 +20,7 @@ import pandas as pd
 
 from scoring.contract import TIERS, Contract, load_contract
 from scoring.errors import ContractError, InputFileError
+from scoring.localize import RejectTranslator
 from scoring.planning.programs import Program, load_programs
 from scoring.reading import open_table
 from scoring.report import actions
@@ -334,6 +335,17 @@ def render_batch_report(
         str(scored) if not isinstance(scored, pd.DataFrame) else ""
     )
     names = {p.id: (p.name_fa or p.name) if wording.fa else p.name for p in programs or ()}
+    if wording.fa and data["summary"] and data["summary"].get("most_common_problems"):
+        # The problems as the Persian rejects file words them, naming columns in Persian.
+        translate = RejectTranslator(contract, "fa", data["summary"].get("columns_found"))
+        problems = data["summary"]["most_common_problems"]
+        data = {
+            **data,
+            "summary": {
+                **data["summary"],
+                "most_common_problems": {translate.message(k): v for k, v in problems.items()},
+            },
+        }
     html = render_page(
         "batch_report.html",
         wording,
