@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -212,6 +212,7 @@ def train_model(
     reference_year: int | None = None,
     n_threads: int = 2,
     refit: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> TrainingResult:
     """Train, select, evaluate on a holdout, optionally refit on every row, and compile.
 
@@ -232,6 +233,8 @@ def train_model(
         Fit the chosen candidate again on all rows once the holdout has measured it, and return
         that model (``readiness train`` does, as ``[model.training] refit`` says). Off, the
         returned model is the one the holdout measured, its holdout probabilities its own.
+    progress
+        Called with the name of each phase as it starts (a progress display; no output here).
 
     Raises
     ------
@@ -258,8 +261,11 @@ def train_model(
     X_train = builder.transform(frame.iloc[train_index])
     X_holdout = builder.transform(holdout_frame)
     structure = structure_of(builder, contract)
+    tell = progress or (lambda phase: None)
+    tell(f"choosing a model: candidates by 5-fold cross-validation on {len(train_index):,} rows")
     choice = dict(candidates=candidates, learners=learners, seed=seed, n_threads=n_threads)
     selection = select_model(X_train, y_train, structure, **choice)
+    tell(f"evaluating on the holdout ({len(holdout_index):,} rows)")
     p_holdout = selection.model.predict_proba(X_holdout)[:, 1]
     p_baseline = selection.baseline.predict_proba(X_holdout)[:, 1]
     groups = {
@@ -278,6 +284,7 @@ def train_model(
     model, fitted_index, X_fit = selection.model, train_index, X_train
     refit_seconds = 0.0
     if refit:
+        tell(f"refitting the chosen model on all {len(frame):,} labelled rows")
         tick = time.perf_counter()
         builder = feature_builder(contract, reference_year).fit(frame)
         fitted_index, X_fit = np.arange(len(frame)), builder.transform(frame)
@@ -286,6 +293,7 @@ def train_model(
         refit_seconds = time.perf_counter() - tick
     y_fit = y_all[fitted_index].astype(int)
     features = list(builder.features_)
+    tell("compiling the lookup tables and the references")
     tick = time.perf_counter()
     scorer = compile_model(
         model, X_fit, features, categorical=dict(structure.categorical), pairs=structure.pairs

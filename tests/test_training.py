@@ -439,3 +439,11 @@ def test_label_words_that_cannot_be_read_are_refused(values, message):
 
     with pytest.raises(ContractError, match=message):
         _contract_with_label_values(values)
+
+
+def test_training_tells_each_phase_as_it_starts(small, contract):
+    frame, _ = small
+    phases: list[str] = []
+    _train(frame, contract, refit=True, progress=phases.append)
+    assert [p.split()[0] for p in phases] == ["choosing", "evaluating", "refitting", "compiling"]
+    assert f"all {len(frame):,} labelled rows" in phases[2]

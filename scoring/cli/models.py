@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -119,16 +121,18 @@ def train(
         threads = int(os.environ.get("OMP_NUM_THREADS") or min(2, os.cpu_count() or 1))
     settings = the_contract.model.training
     learners = tuple(learner) if learner else None
-    result = train_model(
-        frame,
-        the_contract,
-        seed=seed,
-        holdout_share=holdout,
-        truth=truth_frame,
-        learners=learners,
-        n_threads=threads,
-        refit=settings.refit if refit is None else refit,
-    )
+    with _phases() as progress:
+        result = train_model(
+            frame,
+            the_contract,
+            seed=seed,
+            holdout_share=holdout,
+            truth=truth_frame,
+            learners=learners,
+            n_threads=threads,
+            refit=settings.refit if refit is None else refit,
+            progress=progress,
+        )
     if by_year:
         from scoring.backtest import backtest_by_year
 
@@ -440,3 +444,18 @@ def _compare(challenger, champion, file: Path, *, rounds: int = 200) -> dict:
             soft_wrap=True,
         )
     return compare_models(challenger, champion, frame, rounds=rounds)
+
+
+@contextlib.contextmanager
+def _phases() -> Iterator[Callable[[str], None] | None]:
+    """A spinner on stderr naming the training phase, with the time taken, on a terminal."""
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err
+    ) as bar:
+        task = bar.add_task("training", total=None)
+        yield lambda phase: bar.update(task, description=phase)
