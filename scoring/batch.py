@@ -190,6 +190,7 @@ def score_file(
     encoding: str | None = None,
     sheet: str | int | None = None,
     header_row: int | None = None,
+    strict: bool = False,
     progress: Progress | None = None,
     extra: Extra | None = None,
     engine: Engine | None = None,
@@ -207,7 +208,7 @@ def score_file(
     source = open_source(
         path, model.contract, encoding=encoding, sheet=sheet, header_row=header_row
     )
-    pipeline = ChunkPipeline(source, model.contract, keep=keep_columns)
+    pipeline = ChunkPipeline(source, model.contract, keep=keep_columns, strict=strict)
     if engine is None:
         chunks = pipeline.chunks(chunk_size)
         pieces = ((chunk, *score_chunk(chunk, model, lang, keep_columns)) for chunk in chunks)

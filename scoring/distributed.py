@@ -103,6 +103,7 @@ def score_file_dask(
     encoding: str | None = None,
     sheet: str | int | None = None,
     header_row: int | None = None,
+    strict: bool = False,
     extra: Any = None,
     progress: Any = None,
 ) -> ScoreSummary:
@@ -122,6 +123,7 @@ def score_file_dask(
             encoding=encoding,
             sheet=sheet,
             header_row=header_row,
+            strict=strict,
             progress=progress,
             extra=extra,
             engine=lambda pipeline, size, language: _pieces(

@@ -13,13 +13,10 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
-from pathlib import Path
-from typing import Any
 
 from scoring.contract import Column, Contract
 from scoring.errors import ContractError
 from scoring.features import DERIVED_FEATURES
-from scoring.reading import open_table
 from scoring.text import fold_text
 from scoring.units import OWN_UNIT, Conversion, Unit, UnitTable
 
@@ -30,7 +27,6 @@ __all__ = [
     "header_columns",
     "map_headers",
     "model_columns",
-    "read_header_map",
     "require_model_columns",
     "split_header",
 ]
@@ -211,14 +207,6 @@ def map_headers(
     units = _conversions(given, columns, contract, source)
     absent = tuple(c for c in model_columns(contract) if c not in columns)
     return HeaderMap(columns, units, notes, tuple(unmatched), tuple(counters), absent)
-
-
-def read_header_map(
-    path: str | Path, contract: Contract, *, labelled: bool = False, **open_options: Any
-) -> HeaderMap:
-    """Open a file (``open_options`` as :func:`scoring.reading.open_table` takes) and map it."""
-    source = open_table(path, **open_options)
-    return map_headers(source.headers, contract, source=source.path.name, labelled=labelled)
 
 
 def model_columns(contract: Contract) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from scoring.contract import Contract
 from scoring.errors import ContractError
-from scoring.headers import header_columns, map_headers
+from scoring.headers import header_columns, map_headers, require_model_columns
 from scoring.normalize import normalize_chunk
 from scoring.reading import BadRow, HeaderScore, TableSource, open_table
 from scoring.validation import ChunkResult, ValidationReport, Validator, empty_rejects
@@ -109,6 +109,7 @@ class ChunkPipeline:
         *,
         labelled: bool = False,
         keep: Sequence[str] = (),
+        strict: bool = False,
     ) -> None:
         self.source = source
         self.contract = contract
@@ -117,6 +118,8 @@ class ChunkPipeline:
         self.headers = map_headers(
             source.headers, contract, source=source.path.name, labelled=labelled
         )
+        if strict:  # a model column the file lacks is an error, before any row is read
+            require_model_columns(self.headers, contract, source.path.name)
         #: Kept columns: the name asked for -> the header it is read from.
         self.keep = {name: self._kept_header(name) for name in keep}
         missing = [name for name, header in self.keep.items() if header is None]
@@ -340,14 +343,20 @@ def collect_file(
     sheet: str | int | None = None,
     header_row: int | None = None,
     keep_valid: bool = True,
+    strict: bool = False,
 ) -> Collected:
-    """Validate a whole file and gather the valid rows (unless ``keep_valid`` is False)."""
+    """Validate a whole file and gather the valid rows (unless ``keep_valid`` is False).
+
+    ``strict`` refuses a file that lacks a column the model uses; the report carries the
+    file's header map either way (which header fed which column, what matched nothing).
+    """
     source = open_source(
         path, contract, encoding=encoding, sheet=sheet, header_row=header_row, labelled=labelled
     )
-    report = ValidationReport(header_row=source.header_row)
+    pipeline = ChunkPipeline(source, contract, labelled=labelled, strict=strict)
+    report = ValidationReport(header_row=source.header_row, headers=pipeline.headers)
     valid, rejects = [], []
-    for result in iter_validated(source, contract, chunk_size=chunk_size, labelled=labelled):
+    for result in pipeline.chunks(chunk_size):
         report.add(result)
         if keep_valid:
             valid.append(result.valid)
@@ -369,6 +378,7 @@ def validate_file(
     encoding: str | None = None,
     sheet: str | int | None = None,
     header_row: int | None = None,
+    strict: bool = False,
 ) -> tuple[ValidationReport, pd.DataFrame]:
     """Validate a whole file: the report and every rejected row (row, coop_id, error)."""
     collected = collect_file(
@@ -380,6 +390,7 @@ def validate_file(
         sheet=sheet,
         header_row=header_row,
         keep_valid=False,
+        strict=strict,
     )
     return collected.report, collected.rejects
 

@@ -367,10 +367,18 @@ def read_labelled(
     encoding: str | None = None,
     sheet: str | int | None = None,
     header_row: int | None = None,
+    strict: bool = False,
 ) -> tuple[pd.DataFrame, ValidationReport]:
-    """Read and validate a labelled file whole: the valid rows and the validation report."""
+    """Read and validate a labelled file whole: the valid rows and the validation report
+    (``strict``: refuse a file that lacks a column the model uses)."""
     collected = collect_file(
-        path, contract, labelled=True, encoding=encoding, sheet=sheet, header_row=header_row
+        path,
+        contract,
+        labelled=True,
+        encoding=encoding,
+        sheet=sheet,
+        header_row=header_row,
+        strict=strict,
     )
     frame, report = collected.valid, collected.report
     if not len(frame):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,6 +66,8 @@ class ValidationReport:
     problems: Counter = field(default_factory=Counter)
     unknown_categories: dict[str, Counter] = field(default_factory=dict)
     header_row: int = 1  # the spreadsheet row the headers were found on
+    #: The file's headers mapped to the contract (a HeaderMap: coverage, units, unmatched).
+    headers: Any = None
 
     def add(self, result: ChunkResult) -> None:
         self.rows_read += result.rows_read

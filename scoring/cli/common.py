@@ -38,7 +38,6 @@ __all__ = [
     "models_app",
     "out",
     "parse_count",
-    "read_coverage",
     "registry_path",
     "report_app",
     "signing_key",
@@ -164,18 +163,6 @@ def load_contract_option(path: Path | None):
     from scoring.contract import load_contract
 
     return load_contract(path)
-
-
-def read_coverage(file: Path, contract: Any, *, strict: bool, labelled: bool = False, **options):
-    """How the file's headers feed ``contract``, before any row is read; refused when strict."""
-    from scoring.headers import read_header_map, require_model_columns
-    from scoring.pipeline import header_score
-
-    score = header_score(contract, labelled=labelled)  # the header row the pipeline finds
-    coverage = read_header_map(file, contract, labelled=labelled, header_score=score, **options)
-    if strict:
-        require_model_columns(coverage, contract, file.name)
-    return coverage
 
 
 def tell_header_row(row: int) -> None:

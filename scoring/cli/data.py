@@ -20,7 +20,6 @@ from scoring.cli.common import (
     load_contract_option,
     out,
     parse_count,
-    read_coverage,
     tell_header_row,
     user_errors,
     warn_coverage,
@@ -101,10 +100,10 @@ def validate(
         err.print(f"warning: {note}", markup=False, soft_wrap=True)
     the_contract = load_contract_option(contract)
     reading = dict(encoding=encoding, sheet=sheet, header_row=header_row)
-    coverage = read_coverage(file, the_contract, strict=strict, labelled=labelled, **reading)
     report, rejected = validate_file(
-        file, the_contract, chunk_size=chunk_size, labelled=labelled, **reading
+        file, the_contract, chunk_size=chunk_size, labelled=labelled, strict=strict, **reading
     )
+    coverage = report.headers
     if rejects is not None:
         write_table(rejected, rejects)
     table = Table(title=f"{file.name}", show_header=False)

@@ -27,7 +27,6 @@ from scoring.cli.common import (
     metrics_table,
     models_app,
     out,
-    read_coverage,
     registry_path,
     signing_key,
     tell_header_row,
@@ -105,8 +104,8 @@ def train(
 
     the_contract = load_contract_option(contract)
     reading = dict(encoding=encoding, sheet=sheet, header_row=header_row)
-    coverage = read_coverage(file, the_contract, strict=strict, labelled=True, **reading)
-    frame, report = read_labelled(file, the_contract, **reading)
+    frame, report = read_labelled(file, the_contract, strict=strict, **reading)
+    coverage = report.headers
     tell_header_row(report.header_row)
     warn_coverage(the_contract, file, coverage.absent, coverage.unmatched, coverage.row_counters)
     if report.rows_rejected:

@@ -22,7 +22,6 @@ from scoring.cli.common import (
     err,
     load_model_option,
     out,
-    read_coverage,
     tell_header_row,
     user_errors,
     warn_coverage,
@@ -98,15 +97,6 @@ def score(
     if lang is Lang.fa:  # nor the Persian header of one
         headed = output_headers(scoring_model.contract, "fa", [*SCORE_COLUMNS, *OPTIONAL_COLUMNS])
         check_kept_columns(keep, list(headed.values()))
-    if strict:
-        read_coverage(
-            file,
-            scoring_model.contract,
-            strict=True,
-            encoding=encoding,
-            sheet=sheet,
-            header_row=header_row,
-        )
     extra = None
     if next_step:
         from scoring.planning import load_programs, next_step_columns
@@ -122,6 +112,7 @@ def score(
         encoding=encoding,
         sheet=sheet,
         header_row=header_row,
+        strict=strict,
         extra=extra,
     )
     from scoring.cli.serve import recording
