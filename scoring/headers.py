@@ -16,7 +16,7 @@ from decimal import Decimal, localcontext
 
 from scoring.contract import Column, Contract
 from scoring.errors import ContractError
-from scoring.features import DERIVED_FEATURES
+from scoring.features import derived_expressions
 from scoring.text import fold_text
 from scoring.units import OWN_UNIT, Conversion, Unit, UnitTable
 
@@ -211,10 +211,13 @@ def map_headers(
 
 def model_columns(contract: Contract) -> tuple[str, ...]:
     """The optional input columns the model's features read, in contract order."""
+    # The contract's own [model.derived] (an analyst's ratio reads its own columns); an input
+    # column of the same name wins, as it does when features are built.
+    expressions = derived_expressions(contract.model.derived)
     read: set[str] = set()
     for feature in contract.model.features:
-        derived = feature in DERIVED_FEATURES and feature not in contract.names
-        read.update(DERIVED_FEATURES[feature][0] if derived else (feature,))
+        derived = feature in expressions and feature not in contract.names
+        read.update(expressions[feature].columns if derived else (feature,))
     optional = (c for c in contract.columns if not c.required and not c.training_only)
     return tuple(c.name for c in optional if c.name in read)
 
