@@ -200,8 +200,10 @@ def parse_year(raw: pa.Array, column: Column) -> ParsedColumn:
     return parsed
 
 
-def parse_yesno(raw: pa.Array, contract: Contract) -> ParsedColumn:
-    """yes/no words in English or Persian (and 1/0, true/false) as 1.0/0.0."""
+def parse_yesno(raw: pa.Array, contract: Contract, column: Column | None = None) -> ParsedColumn:
+    """yes/no words in English or Persian (and 1/0, true/false) as 1.0/0.0; a column with its
+    own ``values`` in the contract (``good``/``bad``) reads those words instead."""
+    yes, no = contract.yesno_words(column) if column is not None else (contract.yes, contract.no)
     if pa.types.is_boolean(raw.type) or pa.types.is_integer(raw.type) or _is_float(raw):
         values = _to_float(pc.cast(raw, pa.float64()))
         bad = ~np.isnan(values) & ~np.isin(values, (0.0, 1.0))  # NaN (Parquet) is missing
@@ -211,7 +213,7 @@ def parse_yesno(raw: pa.Array, contract: Contract) -> ParsedColumn:
     # Folding reads '-' as a space, which would turn '-1' into the word '1'.
     negative = [_NEGATIVE.match(u.translate(ASCII_DIGITS)) is not None for u in uniques]
     words = [
-        np.nan if minus else 1.0 if w in contract.yes else 0.0 if w in contract.no else np.nan
+        np.nan if minus else 1.0 if w in yes else 0.0 if w in no else np.nan
         for w, minus in zip(folded, negative, strict=True)
     ]
     mapped = np.array([*words, np.nan], dtype=np.float64)  # codes of -1 (missing) pick the NaN
@@ -223,9 +225,9 @@ def parse_yesno(raw: pa.Array, contract: Contract) -> ParsedColumn:
     return ParsedColumn(mapped[codes], unreadable_word[codes], "is not yes/no")
 
 
-def parse_label(raw: pa.Array, contract: Contract) -> ParsedColumn:
-    """A 0/1 outcome (yes/no words accepted)."""
-    parsed = parse_yesno(raw, contract)
+def parse_label(raw: pa.Array, contract: Contract, column: Column | None = None) -> ParsedColumn:
+    """A 0/1 outcome (yes/no words accepted, or the column's own ``values``)."""
+    parsed = parse_yesno(raw, contract, column)
     parsed.problem = "is not 0/1"
     return parsed
 
@@ -349,9 +351,9 @@ def _parse(
     if column.type == "category":
         return parse_category(raw, contract, column)
     if column.type == "yesno":
-        return parse_yesno(raw, contract)
+        return parse_yesno(raw, contract, column)
     if column.type == "label":
-        return parse_label(raw, contract)
+        return parse_label(raw, contract, column)
     if column.type == "year":
         return parse_year(raw, column)
     if column.is_numeric:
