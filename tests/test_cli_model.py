@@ -356,3 +356,10 @@ def test_evaluate_refuses_unlabelled_data_and_unknown_models(registry, files):
             _run("models", command, "ghost", "--registry", folder), "unknown model"
         )
     assert _snapshot(folder) == before
+
+
+def test_train_help_names_the_contract_table_its_defaults_come_from():
+    # Rich markup once swallowed "[model.training]" as a tag, leaving "(default: )".
+    result = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert result.output.count("[model.training]") == 3

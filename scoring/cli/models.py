@@ -59,7 +59,7 @@ def train(
         typer.Option(
             min=0.05,
             max=0.9,
-            help="Holdout share when there is no data_year (default: [model.training]).",
+            help="Holdout share when there is no data_year (default: \\[model.training]).",
         ),
     ] = None,
     refit: Annotated[
@@ -67,7 +67,7 @@ def train(
         typer.Option(
             "--refit/--no-refit",
             help="Refit the chosen model on every labelled row once the holdout has measured it "
-            "(default: [model.training] refit).",
+            "(default: \\[model.training] refit).",
             show_default=False,
         ),
     ] = None,
@@ -76,7 +76,7 @@ def train(
         typer.Option(
             "--learner",
             help="A learner to try (boosting, spline, blend); repeat for several "
-            "(default: [model.training] learners).",
+            "(default: \\[model.training] learners).",
         ),
     ] = None,
     by_year: Annotated[
