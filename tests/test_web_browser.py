@@ -1,6 +1,8 @@
 """The workbench in a real browser: Debian's Chromium driven by Playwright against a real
 uvicorn on 127.0.0.1 (a free port, a small trained registry, a token): sign in, upload a
-Persian Excel list with bad rows, filter, open a cooperative, what-if, switch language.
+Persian Excel list with bad rows (the bar of bytes sent, then "scoring"), filter, open a
+cooperative, what-if, plan a budget (checked against :func:`scoring.planning.plan_file` on the
+same file), switch language.
 
 Skipped, saying why, when Playwright or Chromium is missing; CI sets ``READINESS_CHROMIUM``.
 Every wait is on an element, with a bounded timeout; no sleeps. ``READINESS_SCREENSHOTS=DIR``
@@ -52,7 +54,7 @@ pytestmark = pytest.mark.skipif(_REASON is not None, reason=_REASON or "")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, trained):
-    """A real ``readiness serve`` with a manager token; ``(url, token)``."""
+    """A real ``readiness serve`` with a manager token; ``(url, token, registry)``."""
     folder = tmp_path_factory.mktemp("browser")
     registry = folder / "registry"
     new_version(trained, registry)
@@ -69,7 +71,7 @@ def server(tmp_path_factory, trained):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: httpx.get(f"{url}/healthz", timeout=2).status_code == 200)
-        yield url, token
+        yield url, token, registry
     finally:
         stop(process)
         log.close()
@@ -119,10 +121,29 @@ def both_languages(page, name: str) -> None:
     page.wait_for_selector('html[lang="fa"][dir="rtl"]')
 
 
+#: Records each state of the upload form (and whether its bar is determinate) to Python.
+_WATCH_UPLOAD = """
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("upload-form");
+  if (!form) { return; }
+  const bar = document.getElementById("upload-bar");
+  new MutationObserver(() => window.recordUpload(
+    form.getAttribute("data-state") + ":" + (bar.hasAttribute("value") ? "bytes" : "indeterminate")
+  )).observe(form, {attributes: true, subtree: true, attributeFilter: ["data-state", "value"]});
+});
+"""
+
+
 def test_officer_and_manager_journey(server, page, tmp_path):
-    url, token = server
+    url, token, registry = server
+    states: list[str] = []
+    page.expose_function("recordUpload", lambda state: states.append(state))
+    page.add_init_script(_WATCH_UPLOAD)
     # Sign in: the page is Persian and right to left; a wrong token is told.
-    page.goto(url + "/")
+    page.goto(url + "/signin?lang=en")
+    page.wait_for_selector('html[lang="en"] #signin-form')
+    shoot(page, "signin-en")
+    page.goto(url + "/signin?lang=fa")
     page.wait_for_selector("#signin-form")
     assert page.get_attribute("html", "dir") == "rtl"
     assert page.get_attribute("html", "lang") == "fa"
@@ -141,6 +162,10 @@ def test_officer_and_manager_journey(server, page, tmp_path):
     page.set_input_files("#file", str(path))
     page.click("#upload-form button")
     page.wait_for_selector("#counts", timeout=60_000)
+    # The script sent it: first a bar of the bytes sent, then "scoring" (indeterminate).
+    assert states and states[0].startswith("uploading:bytes"), states
+    assert "scoring:indeterminate" in states, states
+    assert states.index("scoring:indeterminate") > 0
     assert page.get_attribute("html", "dir") == "rtl"
     assert number(page.inner_text("#rows-read")) == ROWS
     assert number(page.inner_text("#rows-rejected")) == len(BROKEN)
@@ -155,6 +180,13 @@ def test_officer_and_manager_journey(server, page, tmp_path):
     page.goto(url + "/")
     page.wait_for_selector("#upload-form")
     both_languages(page, "home")
+    # A file the service cannot read: the script shows the refusal the plain form would.
+    unreadable = tmp_path / "notes.pdf"
+    unreadable.write_bytes(b"%PDF-1.4 not a registry export")
+    page.set_input_files("#file", str(unreadable))
+    page.click("#upload-form button")
+    page.wait_for_selector("#upload-error")
+    assert ".csv" in page.inner_text("#upload-error")
     page.goto(batch_url)
     page.wait_for_selector("#scores")
 
@@ -227,3 +259,26 @@ def test_officer_and_manager_journey(server, page, tmp_path):
     page.click("#lang-switch")
     page.wait_for_selector('html[lang="fa"][dir="rtl"]')
     shoot(page, "models-fa")
+
+    # Plan a budget typed in Persian digits; the page's figures are the library's own plan of
+    # the same file, programmes and budget (plan_file on the uploaded xlsx itself).
+    page.goto(url + "/plan?lang=fa")
+    page.wait_for_selector("#plan-form")
+    both_languages(page, "plan-form")
+    page.fill("#p-budget", "۲٬۰۰۰")
+    page.click("#plan-form button[type=submit]")
+    page.wait_for_selector("#plan-counts", timeout=60_000)
+    spent, funded = number(page.inner_text("#plan-spent")), number(page.inner_text("#plan-funded"))
+    from scoring.model import ScoringModel
+    from scoring.planning import load_programs, plan_file
+    from scoring.registry import list_models, load_model
+
+    [version] = list_models(registry)
+    model = ScoringModel(load_model(registry, f"{version['name']}@{version['version']}"))
+    library = plan_file(
+        path, model, load_programs(PROGRAMS, model.contract), 2000, tmp_path / "plan.csv"
+    )
+    assert library.funded > 0
+    assert spent <= 2000 and spent == pytest.approx(library.total_cost)
+    assert funded == library.funded == page.locator("#funded tbody tr").count()
+    both_languages(page, "plan")

@@ -17,10 +17,10 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def mount(app: FastAPI) -> None:
     """Add the workbench's pages and ``/static`` to the service's application."""
-    from scoring.web import models, pages, profile
+    from scoring.web import models, pages, plan, profile
     from scoring.web.common import PageDenied, denied_response
 
-    for module in (pages, profile, models):
+    for module in (pages, profile, plan, models):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

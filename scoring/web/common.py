@@ -9,9 +9,11 @@ cookie that the form must repeat.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import math
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +38,11 @@ __all__ = [
     "denied_response",
     "lang_of",
     "number",
+    "place_names",
     "plain_number",
+    "plain_when",
     "render",
+    "when",
 ]
 
 SESSION_COOKIE = "rdy_session"
@@ -113,6 +118,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "dir": "rtl" if lang == "fa" else "ltr",
         "t": lambda key: word(key, lang),
         "num": lambda value, digits=0: number(value, lang, digits),
+        "when": lambda stamp, with_time=True: when(stamp, lang, with_time=with_time),
+        "may": lambda role: caller is not None and role_allows(caller.role, role),
         "caller": caller,
         "open": shared.open,
         "csrf": csrf_token(request),
@@ -145,6 +152,41 @@ def number(value: Any, lang: str, digits: int = 0) -> Markup:
     if text == "—":
         return Markup(text)
     return Markup(f'<bdi class="num">{escape(text)}</bdi>')
+
+
+def when(stamp: str | None, lang: str, *, with_time: bool = True) -> Markup:
+    """A stored time (ISO 8601, UTC when it names no zone) in the service's local time: the
+    Jalali date in Persian digits on Persian pages, ``2026-12-02 09:30`` on English ones, by
+    the reports' own :func:`~scoring.report.rendering.generated_date`; in ``<bdi>``."""
+    text = plain_when(stamp, lang, with_time=with_time)
+    if text == "—":
+        return Markup(text)
+    direction = "rtl" if lang == "fa" else "ltr"
+    return Markup(f'<bdi dir="{direction}" class="date">{escape(text)}</bdi>')
+
+
+def plain_when(stamp: str | None, lang: str, *, with_time: bool = True) -> str:
+    """:func:`when` as plain text (for a chart's axis), an em dash for none."""
+    from scoring.report.rendering import generated_date
+
+    try:
+        moment = dt.datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    # generated_date isolates a Persian date itself; the page's <bdi> does that here.
+    text = generated_date(lang, moment.astimezone()).strip("\u2067\u2069")
+    return text if with_time else text.split(" ")[0]
+
+
+def place_names(contract: Any, lang: str) -> Callable[[str, str | None], str]:
+    """``(column, key) -> name``: a province or sector key as the reports write it
+    (``Khorasan Razavi``, ``خراسان رضوی``); empty for none."""
+    from scoring.report.words import Wording
+
+    wording = Wording(lang, contract)
+    return lambda column, key: wording.category(column, key) if key else ""
 
 
 def denied_response(request: Request, denied: PageDenied) -> Response:

@@ -32,14 +32,17 @@ from scoring.web.common import (
     authorize,
     check_csrf,
     lang_of,
+    place_names,
     plain_number,
     render,
 )
+from scoring.web.notes import coverage_notes, drift_sentences, shifted_features
 from scoring.web.words import word
 
 __all__ = [
     "batch_page",
     "home",
+    "page_int",
     "rejects_csv",
     "router",
     "scores_file",
@@ -150,7 +153,7 @@ async def batch_page(request: Request, batch_id: str) -> Response:
     lang = lang_of(request)
     contract = shared.holder.current.model.contract
     filters = _filters(request, contract)
-    page = max(_int(request.query_params.get("page"), 1), 1)
+    page = max(page_int(request.query_params.get("page"), 1), 1)
 
     def work(conn: Any) -> dict[str, Any]:
         batch = q.get_batch(conn, batch_id) if api_batches._BATCH_ID.match(batch_id) else None
@@ -192,10 +195,12 @@ async def batch_page(request: Request, batch_id: str) -> Response:
         sorts=_SORTS,
         provinces=_choices(contract, "province", lang),
         sectors=_choices(contract, "sector", lang),
-        place=lambda kind, key: contract.vocabularies[kind].label(key, lang) if key else "",
+        place=place_names(contract, lang),
         rejects=rejects,
         n_rejects=found["n_rejects"],
-        drifted=_drifted(summary),
+        coverage=coverage_notes(summary, contract, lang),
+        drift=drift_sentences(summary, contract, lang),
+        shifted=shifted_features(summary),
     )
 
 
@@ -274,20 +279,9 @@ def _filters(request: Request, contract: Any) -> dict[str, Any]:
 
 
 def _choices(contract: Any, kind: str, lang: str) -> list[tuple[str, str]]:
-    vocabulary = contract.vocabularies[kind]
-    pairs = [(key, vocabulary.label(key, lang)) for key in vocabulary.categories]
+    name = place_names(contract, lang)
+    pairs = [(key, name(kind, key)) for key in contract.vocabularies[kind].categories]
     return sorted(pairs, key=lambda pair: pair[1])
-
-
-def _drifted(summary: dict[str, Any]) -> list[str]:
-    """Inputs the batch's drift check flags (any verdict but stable), most shifted first."""
-    drift = summary.get("drift") or {}
-    features = drift.get("features", drift) if isinstance(drift, dict) else {}
-    flagged = []
-    for name, facts in features.items() if isinstance(features, dict) else ():
-        if isinstance(facts, dict) and facts.get("verdict") not in (None, "stable"):
-            flagged.append((-float(facts.get("psi") or 0), name))
-    return [name for _, name in sorted(flagged)]
 
 
 def _safe_next(target: str | None) -> str:
@@ -301,7 +295,8 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _int(value: str | None, default: int) -> int:
+def page_int(value: str | None, default: int) -> int:
+    """A whole number from the query (``?page=``), or ``default`` when absent or not one."""
     try:
         return int(value) if value is not None else default
     except ValueError:

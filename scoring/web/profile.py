@@ -14,13 +14,15 @@ import json
 import re
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 from starlette.responses import Response
 
 from scoring.errors import ReadinessError
-from scoring.normalize import parse_id
+from scoring.model import tiers_of
+from scoring.normalize import parse_id, parse_yesno
 from scoring.service.app import run_in_store
 from scoring.service.auth import role_allows
 from scoring.service.routes.score import json_response
@@ -29,7 +31,17 @@ from scoring.store.tables import scores
 from scoring.text import fold_text, to_ascii_digits
 from scoring.web import inputs
 from scoring.web.charts import history_line
-from scoring.web.common import PageDenied, authorize, check_csrf, lang_of, plain_number, render
+from scoring.web.common import (
+    PageDenied,
+    authorize,
+    check_csrf,
+    lang_of,
+    place_names,
+    plain_number,
+    plain_when,
+    render,
+)
+from scoring.web.words import word
 
 __all__ = ["DIMENSIONS", "profile", "router", "what_if"]
 
@@ -115,25 +127,40 @@ async def _render(request: Request, coop_id: str, may_what_if: bool, **extra: An
     texts = {r.code: r.text(lang) for sides in contract.reasons.values() for r in sides.values()}
     step = next((p for p in serving.programs if p.id == latest.get("next_step")), None)
     record = inputs.find(shared, latest["batch_id"], latest["row"])
-    points = [(h["created"][:10], h["readiness_score"]) for h in reversed(history)]
+    reached = latest.get("next_step_score")
+    step_tier = (
+        tiers_of(np.array([reached / 100.0]), serving.model.tiers)[0]
+        if step is not None and reached is not None and reached == reached
+        else None
+    )
+    points = [
+        (plain_when(h["created"], lang, with_time=False), h["readiness_score"])
+        for h in reversed(history)
+    ]
     return render(
         request,
         "profile.html",
         coop=latest,
         history=history,
-        chart=history_line(points, lambda v: plain_number(v, lang, 1)),
+        chart=history_line(
+            points,
+            lambda v: plain_number(v, lang, 1),
+            single=word("one_batch", lang),
+            rtl=lang == "fa",
+        ),
         peers=peers,
         dimensions=DIMENSIONS,
         reasons=[texts.get(latest[f"reason_{i}"], latest[f"reason_{i}"]) for i in (1, 2, 3)],
         tier_name=contract.tier_label(latest["readiness_tier"], lang),
         tier_label=lambda tier: contract.tier_label(tier, lang),
         step=step,
+        step_tier=step_tier,
         step_name=(step.name_fa or step.name) if step and lang == "fa" else (step and step.name),
-        place=lambda kind, key: contract.vocabularies[kind].label(key, lang) if key else "",
+        place=place_names(contract, lang),
         may_what_if=may_what_if,
         record=record,
         controls=[
-            (c, kind, _shown(_current(record, contract, c), kind, lang))
+            (c, kind, _shown(_current(record, contract, c), kind, lang, contract))
             for c, kind in CONTROLS
             if c in contract.names
         ],
@@ -164,15 +191,21 @@ def _current(record: dict[str, Any] | None, contract: Any, column: str) -> str:
     return ""
 
 
-def _shown(current: str, kind: str, lang: str) -> str:
-    """A rate's cell (a fraction) in percent, as its control asks for it."""
-    if kind != "percent" or not current:
+def _shown(current: str, kind: str, lang: str, contract: Any) -> str:
+    """The row's cell as its control asks for it, in the page's language: a number in the
+    page's digits, a rate (a fraction) in percent, yes/no in words; as written when unread."""
+    if not current:
         return current
+    if kind == "yesno":
+        [value] = parse_yesno(pa.array([current]), contract).values.tolist()
+        return current if value != value else word("yes" if value else "no", lang)
     try:
-        value = float(to_ascii_digits(current).replace(",", ""))
+        value = float(to_ascii_digits(current).replace(",", "").replace("٬", "").replace("٫", "."))
     except ValueError:
         return current
-    return plain_number(round(value * 100, 2), lang, 1)
+    if kind == "percent":
+        value *= 100
+    return plain_number(round(value, 2), lang, 0 if value == int(value) else 1)
 
 
 def _changes_from_form(form: Any) -> dict[str, Any]:
