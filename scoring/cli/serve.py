@@ -268,7 +268,9 @@ class _Recording:
         from scoring.reading import open_table
         from scoring.store import StoreError
 
-        table = open_table(self.rejects).read_all() if self.rejects.stat().st_size else None
+        # A run without rejects leaves a header-only file, which the reader refuses as input.
+        rejected = result.to_dict().get("rows_rejected", 0) and self.rejects.stat().st_size
+        table = open_table(self.rejects).read_all() if rejected else None
         if table is not None and table.num_rows:
             rejects = table.to_pandas().rename(columns=self.names)
             rejects["row"] = pd.to_numeric(rejects["row"]).astype("int64")
