@@ -11,10 +11,13 @@ contract's features); both are scored on one large test set drawn with another s
   from its compiled tables.
 - **EBM**: ``ExplainableBoostingClassifier`` with its defaults (interactions found by itself),
   categorical features declared nominal, fitted on every training row.
+- **oracle**: a ridge logistic told the true functional form (``oracle.py``), coefficients
+  learnt from the same rows: what the data allows at each size.
 
     .venv/bin/python benchmarks/bench_quality.py                          # 3 sizes x 3 seeds
     .venv/bin/python benchmarks/bench_quality.py --sizes 2000 --seeds 0   # while iterating
-    .venv/bin/python benchmarks/bench_quality.py --sizes 1000 --no-ebm    # the engine alone
+    .venv/bin/python benchmarks/bench_quality.py --sizes 1000 --no-ebm    # engine and oracle
+    .venv/bin/python benchmarks/bench_quality.py --learners oracle        # the reference alone
 
 EBM needs the ``dev`` extra (``interpret-core``); without it only the engine runs.
 """
@@ -35,9 +38,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from oracle import run_oracle  # noqa: E402
 from sklearn.metrics import log_loss, roc_auc_score  # noqa: E402
 
 from scoring.contract import load_contract  # noqa: E402
@@ -98,7 +103,7 @@ def summarise(runs: list[dict]) -> list[dict]:
     """Mean and standard deviation over seeds, per size and learner."""
     rows = []
     for size in sorted({r["rows"] for r in runs}):
-        for learner in ("engine", "ebm"):
+        for learner in ("engine", "ebm", "oracle"):
             chosen = [r for r in runs if r["rows"] == size and r["learner"] == learner]
             if not chosen:
                 continue
@@ -135,12 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="0,1,2", help="Seeds, comma-separated.")
     parser.add_argument("--test-rows", type=int, default=20_000, help="Rows of the test set.")
     parser.add_argument("--threads", type=int, default=1, help="Threads of each learner (1 or 2).")
-    parser.add_argument("--no-ebm", action="store_true", help="Run the engine only.")
+    parser.add_argument(
+        "--learners", default="engine,ebm,oracle", help="Which learners, comma-separated."
+    )
+    parser.add_argument("--no-ebm", action="store_true", help="Leave EBM out.")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "quality.json")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
-    ebm = not args.no_ebm
+    chosen = set(args.learners.split(","))
+    ebm = "ebm" in chosen and not args.no_ebm
     if ebm:
         try:
             import interpret  # noqa: F401
@@ -153,9 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         for seed in seeds:
             train, _ = generate_sample(size, seed=TRAIN_SEED_BASE + seed)
-            learners = {"engine": run_engine}
-            if ebm:
-                learners["ebm"] = run_ebm
+            learners = {"engine": run_engine, "ebm": run_ebm, "oracle": run_oracle}
+            learners = {k: v for k, v in learners.items() if k in chosen and (k != "ebm" or ebm)}
             for name, run in learners.items():
                 outcome = run(train, test, seed, args.threads)
                 row = {"rows": size, "seed": seed, "learner": name}
