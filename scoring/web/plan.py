@@ -50,13 +50,14 @@ router = APIRouter(include_in_schema=False)
 PER_PAGE = 50
 _PLAN_ID = re.compile(r"^[0-9a-f]{32}$")
 _BATCH_ID = re.compile(r"^[0-9a-f]{32}$")
-#: The repository's example, for a service started without ``--programs`` from a checkout.
-_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "programs.toml"
+#: The packaged example programmes (``examples/programs.toml`` in a checkout links to it), for a
+#: service started without ``--programs``.
+_EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "programs.toml"
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def example_programs(shared: Any) -> Path | None:
-    """The programmes offered without an upload: ``--programs``, else the repository's example."""
+    """The programmes offered without an upload: ``--programs``, else the packaged example."""
     chosen = shared.settings.programs
     if chosen is not None and Path(chosen).is_file():
         return Path(chosen)
