@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from bench_read import CACHE, HERE, load_average, versions
-from bench_score import REGISTRY, ensure_model
+from bench_score import MODEL, REGISTRY, train_engine_model
 
 SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parent.parent
@@ -207,6 +207,14 @@ async def load(
 
 # ------------------------------------------------------------------------------------------
 # Servers
+
+
+def ensure_model(registry: Path, model: str | None) -> str:
+    """The model to serve: ``model``, else the scoring benchmark's (trained once, cached)."""
+    if model is None and not (registry / MODEL).exists():
+        print("training the engine's model (minutes) ...", file=sys.stderr)
+        train_engine_model(registry)
+    return model or MODEL
 
 
 def free_port() -> int:

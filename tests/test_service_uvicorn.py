@@ -132,3 +132,77 @@ def test_serve_refuses_an_unknown_model(registry, tmp_path):
         stop(process)
     assert code == 1
     assert "unknown model 'no-such-model'" in (tmp_path / "serve.log").read_text()
+
+
+def _exchange(port: int, head: bytes, body: bytes, *, wait: float = 10.0) -> tuple[int, dict]:
+    """Send a request by hand (``body`` may be shorter than its Content-Length) and read the
+    answer: its status and its JSON body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as connection:
+        connection.sendall(head + body)
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < _length(answer):
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    head_text, _, content = answer.partition(b"\r\n\r\n")
+    assert b"content-type: application/problem+json" in head_text.lower()
+    return int(head_text.split(b" ", 2)[1]), json.loads(content)
+
+
+def _length(answer: bytes) -> int:
+    for line in answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":", 1)[1])
+    return 1 << 30
+
+
+def test_time_limits_and_bad_bodies_on_a_real_uvicorn_server(registry, tmp_path):
+    """A slow body gets 408 and slow scoring 504 at the time limit, an oversized or broken
+    body 413 or 400: problem details over a real socket, and the server goes on serving."""
+    import threading
+
+    import uvicorn
+    from service_support import settings
+
+    from scoring.service import create_app
+
+    folder, first = registry
+    limits = dict(request_timeout=0.5, batch_window=1.5, body_limit=4096)
+    app = create_app(settings(folder, f"sqlite:///{tmp_path / 's.db'}", **limits))
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200)
+        body = json.dumps([record()]).encode()
+
+        def head(length: int) -> bytes:
+            return (
+                f"POST /api/v1/score HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                f"application/json\r\nContent-Length: {length}\r\n\r\n"
+            ).encode()
+
+        started = time.monotonic()
+        status, problem = _exchange(port, head(len(body)), body[:20])  # then silence
+        assert status == 408 and 0.5 <= time.monotonic() - started < 1.4
+        assert problem["detail"] == "the request body stopped arriving for 0.5 s"
+        started = time.monotonic()
+        status, problem = _exchange(port, head(len(body)), body)
+        assert status == 504 and 0.5 <= time.monotonic() - started < 1.4
+        assert problem["model"] == first and problem["status"] == 504
+        status, problem = _exchange(port, head(10_000), b"[")
+        assert status == 413 and "4,096 bytes" in problem["detail"]
+        status, problem = _exchange(port, head(2), b"[{")
+        assert status == 400 and "not valid JSON" in problem["detail"]
+        app.state.service.batcher.window = 0.0
+        time.sleep(1.5)  # the window the 504 request opened ends
+        answer = httpx.post(f"http://127.0.0.1:{port}/api/v1/score", json=[record()]).json()
+        assert answer["model"] == first and answer["results"][0]["ok"]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+    assert not thread.is_alive()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import inspect
 import logging
 import signal
 import tempfile
@@ -48,6 +50,13 @@ MODEL_HEADER = "x-readiness-model"
 _UPLOAD_PATH = f"{API}/batches"
 #: Paths whose POST body is an uploaded file (the API's and the workbench's upload form).
 _UPLOAD_PATHS = (_UPLOAD_PATH, "/upload")
+# FastAPI's own OpenTelemetry wrapper (newer releases): the service counts and logs every
+# request itself (/metrics, JSON lines), so the wrapper would only add cost to each request.
+_NO_TELEMETRY = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 class ServiceError(ReadinessError):
@@ -93,8 +102,9 @@ class Service:
         return self.tokens.open
 
 
-def service(request: Request) -> Service:
-    """FastAPI dependency: the shared :class:`Service`."""
+async def service(request: Request) -> Service:
+    """FastAPI dependency: the shared :class:`Service` (async: a plain function would be run
+    in a worker thread, a thread hop per request)."""
     return request.app.state.service
 
 
@@ -121,6 +131,10 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         shared.batcher.start()
+        # What is loaded now (model, libraries) lives as long as the process: kept out of the
+        # collector's full passes, which would otherwise walk it every few seconds under load.
+        gc.collect()
+        gc.freeze()
         tasks = []
         if settings.reload_interval > 0:
             tasks.append(asyncio.create_task(_reload_every(shared, settings.reload_interval)))
@@ -142,6 +156,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await shared.batcher.stop()
+            gc.unfreeze()  # several apps in one process (tests): their garbage is collectable
             with contextlib.suppress(OSError):
                 for leftover in shared.upload_dir.iterdir():
                     leftover.unlink()
@@ -159,6 +174,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         lifespan=lifespan,
+        **_NO_TELEMETRY,
     )
     app.state.service = shared
     install_handlers(app, lambda request: shared.holder.reference)
@@ -249,7 +265,8 @@ class _Guard:
 
             async def limited_receive() -> dict:
                 try:
-                    message = await asyncio.wait_for(receive(), timeout)
+                    async with asyncio.timeout(timeout):  # no task per message, as wait_for
+                        message = await receive()
                 except TimeoutError:
                     raise Problem(
                         408, f"the request body stopped arriving for {timeout:g} s"

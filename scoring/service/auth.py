@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from scoring.service.problems import Problem
 from scoring.store import Store, StoreError
@@ -25,8 +26,10 @@ from scoring.store.queries import active_tokens
 __all__ = [
     "OPEN",
     "ROLES",
+    "SECURITY",
     "Caller",
     "TokenCache",
+    "authorize",
     "hash_token",
     "new_token",
     "require",
@@ -132,12 +135,34 @@ def require(role: str) -> Any:
         request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
     ) -> Caller:
         token = credentials.credentials if credentials is not None else None
-        found = request.app.state.service.tokens.authenticate(token)
-        if not role_allows(found.role, role):
-            raise Problem(
-                403, f"a {found.role} token may not do this; it needs the {role} role or above"
-            )
-        request.state.caller = found
-        return found
+        return _allow(request, token, role)
 
     return Depends(caller)
+
+
+#: What :func:`authorize` adds to a route's OpenAPI operation: the bearer scheme of
+#: :func:`require` (declared by the routes that use it).
+SECURITY = {"security": [{"HTTPBearer": []}]}
+
+
+def authorize(request: Request, role: str) -> Caller:
+    """:func:`require` without FastAPI's dependency machinery, for the hot scoring route.
+
+    Raises
+    ------
+    Problem
+        401 or 403, as :func:`require`.
+    """
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    bearer = token if scheme.lower() == "bearer" and token else None  # as HTTPBearer reads it
+    return _allow(request, bearer, role)
+
+
+def _allow(request: Request, token: str | None, role: str) -> Caller:
+    found = request.app.state.service.tokens.authenticate(token)
+    if not role_allows(found.role, role):
+        raise Problem(
+            403, f"a {found.role} token may not do this; it needs the {role} role or above"
+        )
+    request.state.caller = found
+    return found

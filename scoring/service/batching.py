@@ -71,13 +71,21 @@ class MicroBatcher:
         self, prepared: Sequence[Prepared], lang: str
     ) -> tuple[str, list[dict[str, Any]]]:
         """The model version and the results of one request's records."""
+        return await self.submit(prepared, lang)
+
+    def submit(self, prepared: Sequence[Prepared], lang: str) -> asyncio.Future:
+        """:meth:`score` as a future (cancel it to drop the records): awaited by a request
+        with its time limit, it costs no task of its own."""
+        future = asyncio.get_running_loop().create_future()
         if self._task is None or self._wake is None:
             serving = self.holder.current  # no loop task (e.g. a test calling directly)
-            return serving.reference, serving.scorer.score_groups([prepared], [lang])[0]
-        future = asyncio.get_running_loop().create_future()
+            future.set_result(
+                (serving.reference, serving.scorer.score_groups([prepared], [lang])[0])
+            )
+            return future
         self._pending.append(_Job(prepared, lang, future))
         self._wake.set()
-        return await future
+        return future
 
     async def _run(self) -> None:
         assert self._wake is not None

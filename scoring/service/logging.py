@@ -67,6 +67,8 @@ def log_request(
     *, method: str, path: str, status: int, ms: float, model: str, records: int, caller: str
 ) -> None:
     """The line of one finished request."""
+    if not _log.isEnabledFor(logging.INFO):  # the hot path: no fields built for nothing
+        return
     log_event(
         logging.INFO,
         "request",

@@ -35,6 +35,7 @@ from scoring.planning import (
     next_step_columns,
     programs_from_dict,
 )
+from scoring.service.plain import PlainReader, PlainScorer, python_values
 from scoring.text import fold_text
 from scoring.validation import ChunkResult, Validator, empty_rejects
 
@@ -64,12 +65,14 @@ class RecordError(ValueError):
 
 @dataclass
 class Prepared:
-    """One record made ready: its cells (as text, by key), matched headers, ignored keys."""
+    """One record made ready: its cells (as text, by key), matched headers, ignored keys,
+    and its values when the fast lane can read it (:mod:`scoring.service.plain`)."""
 
     cells: dict[str, str | None]
     headers: HeaderMap = field(default_factory=lambda: HeaderMap({}))
     ignored: list[str] = field(default_factory=list)
     problem: str = ""
+    plain: dict[str, Any] | None = None
 
 
 def cell_text(value: Any) -> str | None:
@@ -126,6 +129,10 @@ class RecordScorer:
             for c in self.contract.input_columns()
             if c.type == "category"
         }
+        # Plain records skip the batch path's tables (same output: tests/test_service_plain.py).
+        self._reader = PlainReader(self.contract)
+        plain = PlainScorer(model, self.programs)
+        self._plain = plain if plain.usable() else None
 
     # ----------------------------------------------------------------------------------------
     # Preparing records (at request time: a refusal is the request's, not a record's)
@@ -156,8 +163,11 @@ class RecordScorer:
                         f"record {index}: '{_short(str(key))}' {exc}", index=index, key=str(key)
                     ) from None
             headers, problem = self._match(tuple(cells))
-            ignored = [k for k in cells if k not in headers.values()] if not problem else []
-            prepared.append(Prepared(cells, headers, ignored, problem))
+            matched = set(headers.columns.values())
+            ignored = [k for k in cells if k not in matched] if not problem else []
+            lane = not problem and self._plain is not None
+            plain = self._reader.read(cells, headers) if lane else None
+            prepared.append(Prepared(cells, headers, ignored, problem, plain))
         return prepared
 
     def _match(self, keys: tuple[str, ...]) -> tuple[HeaderMap, str]:
@@ -189,8 +199,9 @@ class RecordScorer:
         """
         langs = [lang] * len(groups) if isinstance(lang, str) else list(lang)
         flat = [p for group in groups for p in group]
-        checked = self._validate(flat)
+        checked = self._validate([p if p.plain is None else None for p in flat])
         valid, scored = self._score(checked.valid)
+        self._score_plain(flat, checked, scored)
         results: list[list[dict[str, Any]]] = []
         start = 0
         for group, group_lang in zip(groups, langs, strict=True):
@@ -256,8 +267,25 @@ class RecordScorer:
             )
         return out
 
-    def _validate(self, prepared: Sequence[Prepared]) -> _Checked:
-        """Normalise and validate records, one table per set of matched headers."""
+    def _score_plain(
+        self, flat: Sequence[Prepared], checked: _Checked, scored: dict[str, list[Any]]
+    ) -> None:
+        """Score the plain records on arrays; their rows follow the batch path's in ``scored``."""
+        positions = [k for k, p in enumerate(flat) if p.plain is not None]
+        if not positions or self._plain is None:
+            return
+        found = self._plain.score([flat[k].plain for k in positions])
+        before, n = len(checked.row_of), len(positions)
+        for name in {*scored, *found}:
+            scored[name] = scored.get(name, [None] * before) + found.get(name, [None] * n)
+        id_name = self.contract.id_column.name
+        for i, k in enumerate(positions):
+            checked.row_of[k] = before + i
+            checked.ids[k] = flat[k].plain[id_name]
+
+    def _validate(self, prepared: Sequence[Prepared | None]) -> _Checked:
+        """Normalise and validate records, one table per set of matched headers (None: a
+        record scored elsewhere)."""
         checked = _Checked(ids=[None] * len(prepared))
         frames = []
         id_name = self.contract.id_column.name
@@ -285,7 +313,9 @@ class RecordScorer:
             checked.row_of = {int(r): k for k, r in enumerate(checked.valid["row"].tolist())}
         return checked
 
-    def _header_groups(self, prepared: Sequence[Prepared]) -> list[tuple[HeaderMap, list[int]]]:
+    def _header_groups(
+        self, prepared: Sequence[Prepared | None]
+    ) -> list[tuple[HeaderMap, list[int]]]:
         """Records that can share one table, each group with the header map of its keys.
 
         A record without a column's key has an empty cell there, as it would in a file, so
@@ -294,7 +324,7 @@ class RecordScorer:
         """
         groups: list[tuple[HeaderMap, list[int]]] = []
         for position, p in enumerate(prepared):
-            if p.problem:
+            if p is None or p.problem:
                 continue
             for g, (headers, positions) in enumerate(groups):
                 joined = self._join(headers, p.headers)
@@ -331,10 +361,10 @@ class RecordScorer:
         scored, X = score_chunk(chunk, self.model, None, ())
         if self._next_step is not None:
             scored = self._next_step(valid, scored, X)
-        values = {name: _python(scored[name]) for name in scored.columns}
+        values = {name: python_values(scored[name].to_numpy()) for name in scored.columns}
         for name in _CONTEXT:  # read once per call, not per record
             if name in valid:
-                values[f"input:{name}"] = _python(valid[name].astype(object))
+                values[f"input:{name}"] = python_values(valid[name].astype(object).to_numpy())
         return valid, values
 
     def _result(
@@ -462,14 +492,6 @@ def _reason_texts(model: ScoringModel) -> dict[str, dict[str, str]]:
                 "fa": reason.get("fa", reason["code"]),
             }
     return texts
-
-
-def _python(series: pd.Series) -> list[Any]:
-    """A column as JSON-ready Python values: NaN and NA as None."""
-    values = series.tolist()
-    if series.dtype.kind == "f":
-        return [None if v != v else v for v in values]
-    return [None if (v is None or (isinstance(v, float) and v != v)) else v for v in values]
 
 
 def _short(text: str, limit: int = 40) -> str:

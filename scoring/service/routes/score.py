@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from scoring.service.app import Service, service
-from scoring.service.auth import Caller, require
+from scoring.service.auth import SECURITY, Caller, authorize, require
 from scoring.service.problems import Problem
 from scoring.service.records import RecordError
 from scoring.service.schemas import ScoreResponse, WhatIfResponse
@@ -79,12 +79,10 @@ def json_response(content: Any, status_code: int = 200) -> Response:
     "/score",
     response_model=ScoreResponse,
     responses=_PROBLEMS,
-    openapi_extra=_body("ScoreRequest"),
+    openapi_extra={**_body("ScoreRequest"), **SECURITY},
     summary="Score cooperative records",
 )
-async def score(
-    request: Request, caller: Caller = require("officer"), shared: Service = Depends(service)
-) -> Response:
+async def score(request: Request) -> Response:
     """Score one record (an object), many (a list), or ``{"records": [...], "store": true}``.
 
     Each record gets its probability, score, tier, reasons (codes and texts in the
@@ -92,6 +90,9 @@ async def score(
     a record breaking the contract gets its own errors (the rejects file's messages) while the
     others are scored. — امتیازدهی یک یا چند تعاونی.
     """
+    # No FastAPI dependencies on this route: resolving them cost more than scoring a record.
+    caller = authorize(request, "officer")
+    shared: Service = request.app.state.service
     body = await read_json(request)
     records, keep = _records_of(body)
     limit = shared.settings.max_records
@@ -104,7 +105,7 @@ async def score(
     prepared = _prepare(shared, records)
     try:
         reference, results = await asyncio.wait_for(
-            shared.batcher.score(prepared, lang), shared.settings.request_timeout
+            shared.batcher.submit(prepared, lang), shared.settings.request_timeout
         )
     except TimeoutError:
         raise Problem(504, "scoring took longer than the request timeout; retry") from None
