@@ -26,6 +26,7 @@ from scoring.planning.presentation import (
 from scoring.planning.programs import (
     Effect,
     Program,
+    apply_effects,
     apply_program,
     load_programs,
     programs_from_dict,
@@ -45,6 +46,7 @@ __all__ = [
     "PlanSummary",
     "Program",
     "allocate",
+    "apply_effects",
     "apply_program",
     "candidate_uplifts",
     "describe_plan",

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,14 @@ from scoring.errors import PlanError
 from scoring.planning.conditions import Condition, column_numbers, parse_condition
 from scoring.text import fold_text
 
-__all__ = ["Effect", "Program", "apply_program", "load_programs", "programs_from_dict"]
+__all__ = [
+    "Effect",
+    "Program",
+    "apply_effects",
+    "apply_program",
+    "load_programs",
+    "programs_from_dict",
+]
 
 _EDITABLE_TYPES = ("int", "number", "rate", "year", "yesno")
 _WHOLE_TYPES = ("int", "year")
@@ -300,12 +307,40 @@ def apply_program(
     """
     eligible = program.eligible_mask(frame, contract)
     new = frame.copy(deep=False)  # copy-on-write: assigning a column never touches ``frame``
-    n = len(frame)
+    after, changed = apply_effects(eligible, program, contract, lambda n: column_numbers(frame, n))
+    for name, values in after.items():
+        new[name] = values
+    return new, changed
+
+
+def apply_effects(
+    eligible: np.ndarray,
+    program: Program,
+    contract: Contract,
+    numbers: Callable[[str], np.ndarray],
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """:func:`apply_program` on arrays: the new values of the columns it changes, and the mask
+    of eligible rows whose values changed.
+
+    Parameters
+    ----------
+    eligible
+        Boolean mask of the rows the programme is open to.
+    program, contract
+        As for :func:`apply_program`.
+    numbers
+        A column's current values as floats (NaN missing), by name; never written to.
+
+    Raises
+    ------
+    PlanError
+        An effect gives a value too large to be a number.
+    """
     before: dict[str, np.ndarray] = {}
     after: dict[str, np.ndarray] = {}
     for effect in program.effects:
         if effect.column not in after:
-            before[effect.column] = column_numbers(frame, effect.column)
+            before[effect.column] = numbers(effect.column)
             after[effect.column] = before[effect.column].copy()
         values = after[effect.column]
         column = contract.column(effect.column)
@@ -329,26 +364,19 @@ def apply_program(
                 "cooperatives; use a smaller amount"
             )
         _revalidate(values, contract.column(name), eligible)
-    for column in contract.columns:
+    for column in contract.columns:  # in contract order: a cap may itself have been capped
         if column.cap is None or (column.name not in after and column.cap not in after):
             continue
         if column.name not in after:
-            before[column.name] = column_numbers(frame, column.name)
+            before[column.name] = numbers(column.name)
             after[column.name] = before[column.name].copy()
-        _cap(
-            after[column.name],
-            before[column.name],
-            _values(after, frame, column.cap),
-            column_numbers(frame, column.cap),
-            column,
-        )
-    changed = np.zeros(n, dtype=bool)
+        cap = after[column.cap] if column.cap in after else numbers(column.cap)
+        _cap(after[column.name], before[column.name], cap, numbers(column.cap), column)
+    changed = np.zeros(len(eligible), dtype=bool)
     for name, values in after.items():
         old = before[name]
-        differs = ~((values == old) | (np.isnan(values) & np.isnan(old)))
-        changed |= differs
-        new[name] = values
-    return new, changed & eligible
+        changed |= ~((values == old) | (np.isnan(values) & np.isnan(old)))
+    return after, changed & eligible
 
 
 def _revalidate(values: np.ndarray, column: Column, rows: np.ndarray) -> None:
@@ -390,7 +418,3 @@ def _just_above(bound: float, column: Column) -> float:
 
 def _just_below(bound: float, column: Column) -> float:
     return math.ceil(bound) - 1.0 if column.type in _WHOLE_TYPES else np.nextafter(bound, -np.inf)
-
-
-def _values(changed: dict[str, np.ndarray], frame: pd.DataFrame, name: str) -> np.ndarray:
-    return changed[name] if name in changed else column_numbers(frame, name)

@@ -25,8 +25,7 @@ from scoring.compiled import CompiledScorer, FeatureTable, sigmoid
 from scoring.contract import TIERS, Column, Contract
 from scoring.explain import Explainer
 from scoring.model import ScoringModel, tiers_of
-from scoring.planning import Program, apply_program
-from scoring.planning.programs import _cap, _revalidate  # apply_program's own rules
+from scoring.planning import Program, apply_effects
 from scoring.text import ASCII_DIGITS, fold_text
 
 __all__ = ["PlainReader", "PlainScorer", "python_values"]
@@ -316,41 +315,7 @@ class PlainScorer:
     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """:func:`apply_program` on the arrays: the columns it changes, and the changed rows."""
         eligible = program.eligible_mask(frame, self.contract)
-        before = columns  # never written: each changed column is a copy
-        after = {e.column: columns[e.column].copy() for e in program.effects}
-        for effect in program.effects:
-            after[effect.column][eligible] = _effect_on(
-                after[effect.column][eligible], effect, self.contract.column(effect.column)
-            )
-        for name, values in after.items():
-            known = ~np.isnan(before[name][eligible])
-            if not np.isfinite(values[eligible][known]).all():  # refused in apply_program's words
-                new, changed = apply_program(frame, program, self.contract)
-                return {n: new[n].to_numpy(np.float64) for n in after}, changed
-            _revalidate(values, self.contract.column(name), eligible)
-        for column in self.contract.columns:  # in contract order, as apply_program caps
-            if column.cap is None or (column.name not in after and column.cap not in after):
-                continue
-            if column.name not in after:
-                after[column.name] = before[column.name].copy()
-            cap = after.get(column.cap, before[column.cap])
-            _cap(after[column.name], before[column.name], cap, before[column.cap], column)
-        changed = np.zeros(len(eligible), dtype=bool)
-        for name, values in after.items():
-            changed |= ~((values == before[name]) | (np.isnan(values) & np.isnan(before[name])))
-        return after, changed & eligible
-
-
-def _effect_on(values: np.ndarray, effect: Any, column: Column) -> np.ndarray:
-    """One effect on the eligible rows' values (a ``+N`` counts a missing count as 0)."""
-    with np.errstate(over="ignore"):
-        if effect.kind == "set":
-            return np.full(len(values), effect.value)
-        if effect.kind == "multiply":
-            return values * effect.value
-        if effect.value > 0 and column.type != "year":
-            values = np.nan_to_num(values, nan=0.0)
-        return values + effect.value
+        return apply_effects(eligible, program, self.contract, columns.__getitem__)
 
 
 def _few_rows_view(model: ScoringModel) -> ScoringModel:
