@@ -259,6 +259,18 @@ def test_what_if_before_after_and_every_programme(client):
     assert bad.status_code == 422 and "sector" in bad.json()["detail"]
 
 
+def test_what_if_without_programmes_answers_the_same_before_and_after(client):
+    # The workbench's panel asks for no programme uplifts; the rest is the API's answer.
+    body = {"record": record(), "changes": {"iso9001": True, "actual_output": "*1.2"}}
+    api = client.post("/api/v1/what-if", json=body).json()
+    scorer = client.app.state.service.holder.current.scorer
+    [prepared] = scorer.prepare([record()])
+    light = scorer.what_if(prepared, body["changes"], "en", programs=False)
+    assert light["programs"] == [] and len(api["programs"]) == 6
+    for side in ("before", "after", "uplift"):
+        assert light[side] == api[side]
+
+
 def test_upload_scored_stored_and_read_back(client, tmp_path):
     source = sample_csv(tmp_path / "list.csv", 400, seed=3, dirty=0.05)
     with source.open("rb") as handle:

@@ -217,10 +217,16 @@ class RecordScorer:
         return results
 
     def what_if(
-        self, record: Prepared, changes: Mapping[str, Any], lang: str = "en"
+        self,
+        record: Prepared,
+        changes: Mapping[str, Any],
+        lang: str = "en",
+        *,
+        programs: bool = True,
     ) -> dict[str, Any]:
         """A record before and after ``changes`` (programme-effect syntax), and each
-        programme's uplift for it.
+        programme's uplift for it (an empty list with ``programs=False``: the workbench's
+        panel, which recomputes on every keystroke, shows none and saves their cost).
 
         Raises
         ------
@@ -244,7 +250,7 @@ class RecordScorer:
             "before": before,
             "after": after,
             "uplift": uplift,
-            "programs": self.program_uplifts(checked.valid),
+            "programs": self.program_uplifts(checked.valid) if programs else [],
         }
 
     def program_uplifts(self, valid: pd.DataFrame) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ CSRF header), and without a script the form posts and the page is rendered with 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from typing import Any
@@ -89,7 +90,9 @@ async def what_if(request: Request, coop_id: str) -> Response:
     lang = lang_of(request)
     try:
         [prepared] = serving.scorer.prepare([record])
-        answer = await asyncio.to_thread(serving.scorer.what_if, prepared, changes, lang)
+        answer = await asyncio.to_thread(
+            functools.partial(serving.scorer.what_if, programs=False), prepared, changes, lang
+        )
     except ReadinessError as exc:
         if scripted:
             return json_response({"detail": str(exc)}, status_code=422)
