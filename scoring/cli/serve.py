@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -102,8 +103,17 @@ def serve(
         LogLevel.info
     ),
     registry: RegistryOption = None,
+    load: Annotated[
+        list[Path] | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="A list to score and store at start, as an upload, so the workbench opens on "
+            "it (its figures kept for what-if and plan); repeat for several. One worker only.",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the scoring API (/api/v1, docs at /docs) and the score store."""
+    """Serve the scoring API (/api/v1, docs at /docs), the workbench (/) and the score store."""
     import uvicorn
 
     from scoring.service.app import create_app
@@ -127,9 +137,23 @@ def serve(
         reload_interval=reload_interval,
         log_level=log_level.value,
     )
+    if load and workers > 1:
+        raise typer.BadParameter(
+            "--load keeps the list's figures in one process for what-if and plan: use --workers 1"
+        )
     app = create_app(settings)  # loads and verifies the model, checks the tokens: fails here
     shared = app.state.service
     where = f"http://{host}:{port}"
+    if load:
+        from scoring.web.uploads import load_files
+
+        try:
+            loaded = load_files(shared, load)
+        except BaseException:
+            shutil.rmtree(shared.upload_dir, ignore_errors=True)  # the server never started
+            raise
+        for path, batch_id in zip(load, loaded, strict=True):
+            err.print(f"loaded {path}: {where}/batches/{batch_id}", markup=False, soft_wrap=True)
     err.print(
         f"serving {shared.holder.reference} on {where} (docs: {where}/docs); store "
         f"{shared.store.display_url()}" + ("" if shared.store_up else " (UNREACHABLE)"),

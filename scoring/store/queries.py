@@ -21,6 +21,7 @@ __all__ = [
     "add_token",
     "cooperative_history",
     "count_batches",
+    "find_batch",
     "finish_batch",
     "get_batch",
     "insert_batch",
@@ -100,6 +101,17 @@ def list_batches(conn: Connection, *, limit: int = 50, offset: int = 0) -> list[
 
 def count_batches(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(batches)).scalar_one())
+
+
+def find_batch(conn: Connection, *, sha256: str, model: str) -> str | None:
+    """The newest batch of the file with this sha256 scored by ``model``, or None."""
+    query = (
+        select(batches.c.id)
+        .where(batches.c.sha256 == sha256, batches.c.model == model)
+        .order_by(batches.c.created.desc())
+        .limit(1)
+    )
+    return conn.execute(query).scalar_one_or_none()
 
 
 def get_batch(conn: Connection, batch_id: str) -> dict[str, Any] | None:

@@ -24,7 +24,6 @@ from scoring.service.app import run_in_store
 from scoring.service.problems import Problem
 from scoring.service.routes import batches as api_batches
 from scoring.store import queries as q
-from scoring.web import inputs
 from scoring.web.charts import tier_bars
 from scoring.web.common import (
     SESSION_COOKIE,
@@ -37,6 +36,7 @@ from scoring.web.common import (
     render,
 )
 from scoring.web.notes import coverage_notes, drift_sentences, shifted_features
+from scoring.web.uploads import store_upload
 from scoring.web.words import word
 
 __all__ = [
@@ -128,12 +128,7 @@ async def upload(request: Request) -> Response:
     except Problem as problem:
         return await _upload_refused(request, problem.detail, problem.status)
     try:
-        result = await asyncio.to_thread(
-            api_batches._score_and_store, shared, path, name, digest, caller
-        )
-        if result["stored"]:
-            contract = shared.holder.current.model.contract
-            await asyncio.to_thread(inputs.keep, shared, path, result["batch_id"], contract)
+        result = await asyncio.to_thread(store_upload, shared, path, name, digest, caller)
     except ReadinessError as exc:
         return await _upload_refused(request, str(exc).replace(str(path), name), 422)
     finally:
