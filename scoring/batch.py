@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from scoring.compiled import sigmoid
 from scoring.contract import TIERS
@@ -26,6 +28,7 @@ from scoring.headers import HeaderMap
 from scoring.localize import RejectTranslator, output_headers, summary_sections
 from scoring.model import ScoringModel, tiers_of
 from scoring.pipeline import ChunkPipeline, open_source
+from scoring.reading import PARQUET_SUFFIXES
 from scoring.tiers import readiness_scores
 from scoring.validation import REJECT_COLUMNS, ChunkResult, ValidationReport, reject_table
 from scoring.workbook import ONE_DECIMAL, PERCENT, SheetLayout
@@ -91,19 +94,25 @@ def score_frame(
     ``lang`` None writes reason codes; ``"en"``/``"fa"`` writes reason texts and adds
     ``tier_name`` in that language.
     """
-    X = model.features(valid) if X is None else X
+    X = _features(model, valid) if X is None else X
     index = model.scorer.indices(X)
     features, pairs = model.scorer.contributions_at(index)
     logit = model.scorer.intercept + features.sum(axis=1) + pairs.sum(axis=1)
     probability = sigmoid(logit)
     tiers = tiers_of(probability, model.tiers)
-    reasons = model.explainer.reasons(X, index=index, codes=lang is None, lang=lang or "en")
+    reason_ids, texts = model.explainer.reason_ids(
+        X, index=index, codes=lang is None, lang=lang or "en"
+    )
+    # Reasons are positions in a short list of texts: gathered as Arrow text at once, not
+    # made into a million Python strings and back.
+    words = pa.array(texts, pa.large_string())
+    reasons = [_text_column(words.take(reason_ids[:, rank])) for rank in range(3)]
     dimensions = model.explainer.dimension_scores(features, pairs)
     out = {
-        "coop_id": valid[model.contract.id_column.name].to_numpy(),
+        "coop_id": _id_column(valid[model.contract.id_column.name]),
         "export_probability": probability,
         "readiness_score": readiness_scores(probability),
-        "readiness_tier": tiers,
+        "readiness_tier": _text_column(pa.array(tiers, pa.large_string())),
         "reason_1": reasons[0],
         "reason_2": reasons[1],
         "reason_3": reasons[2],
@@ -118,6 +127,38 @@ def score_frame(
         names = {t: model.contract.tier_label(t, lang) for t in TIERS}
         frame.insert(4, "tier_name", pd.Series(tiers).map(names).to_numpy())
     return frame
+
+
+class _ExactSum:
+    """A sum of floats, correctly rounded whatever the chunks they come in (as two floats)."""
+
+    def __init__(self) -> None:
+        self._high, self._low = 0.0, 0.0
+
+    def add(self, values: np.ndarray) -> None:
+        """Add the values that are not NaN."""
+        terms = [self._high, self._low, *values[~np.isnan(values)].tolist()]
+        self._high = math.fsum(terms)
+        terms.append(-self._high)
+        self._low = math.fsum(terms)  # what the rounded sum left out
+
+    def total(self) -> float:
+        return self._high + self._low
+
+
+def _features(model: ScoringModel, valid: pd.DataFrame) -> np.ndarray:
+    """The feature matrix, column by column in memory: scoring reads it by feature."""
+    return model.matrix.transform(valid, order="F")
+
+
+def _text_column(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """Arrow text as pandas' text column, without a copy."""
+    return pd.array(values, dtype="str")
+
+
+def _id_column(ids: pd.Series) -> Any:
+    """The ids as they are (text is kept as Arrow text), without the frame's index."""
+    return ids.array if ids.dtype == "str" else ids.to_numpy()
 
 
 @dataclass
@@ -197,6 +238,9 @@ def score_file(
 ) -> ScoreSummary:
     """Score a whole file, chunk by chunk, into ``out`` (and ``rejects``, ``summary``).
 
+    About ``chunk_size`` rows are in memory at once (the local engine validating ahead works on
+    two halves: :meth:`~scoring.pipeline.ChunkPipeline.chunks_holding`; whole chunks for a
+    Parquet ``out``, whose row groups follow them), so memory stays flat however long the file.
     ``extra(valid, scored, X)`` may add columns to each scored chunk (e.g. the next step).
     ``header_row`` (1-based) forces the header row, else it is found. ``engine(pipeline,
     chunk_size, lang)`` yields the scored pieces in file order (the Dask engine's); by default
@@ -210,8 +254,10 @@ def score_file(
     )
     pipeline = ChunkPipeline(source, model.contract, keep=keep_columns, strict=strict)
     if engine is None:
-        chunks = pipeline.chunks(chunk_size)
-        pieces = ((chunk, *score_chunk(chunk, model, lang, keep_columns)) for chunk in chunks)
+        # Parquet row groups follow the chunks written: whole chunks keep its file as it was.
+        parquet = Path(out).suffix.lower() in PARQUET_SUFFIXES
+        chunks = pipeline.chunks(chunk_size) if parquet else pipeline.chunks_holding(chunk_size)
+        pieces = _scored_pieces(chunks, model, lang, keep_columns)
     else:
         pieces = engine(pipeline, chunk_size, lang)
     return write_scores(
@@ -270,7 +316,7 @@ def write_scores(
         list(model.scorer.features),
         segments=model.contract.model.categorical,
     )
-    probability_sum = 0.0
+    probability_sum = _ExactSum()
     checked = ValidationReport()  # problems and unknown categories, counted as `validate` does
     translator = RejectTranslator(model.contract, lang, headers)
     with contextlib.ExitStack() as outputs:
@@ -292,15 +338,17 @@ def write_scores(
             result.rows_scored += len(scored)
             result.rows_rejected += len(chunk.rejects)
             result.tiers.update(scored["readiness_tier"].tolist())
-            probability_sum += float(scored["export_probability"].sum())
+            probability_sum.add(scored["export_probability"].to_numpy())
             checked.add(chunk)
             if progress is not None and chunk.rows_read > len(scored):
                 progress(chunk.rows_read - len(scored))  # the rejected rows
+            # Memory stays flat: this chunk is let go before the next one is computed.
+            del chunk, scored, X, step
         result.problems = checked.problems
         result.unknown_categories = checked.unknown_categories
         result.drift = drift.report()
         result.mean_probability = (
-            probability_sum / result.rows_scored if result.rows_scored else 0.0
+            probability_sum.total() / result.rows_scored if result.rows_scored else 0.0
         )
         if result.rows_read != result.rows_scored + result.rows_rejected:  # pragma: no cover
             raise RuntimeError("rows were lost: read != scored + rejected")
@@ -312,11 +360,21 @@ def write_scores(
     return result
 
 
+def _scored_pieces(
+    chunks: Iterable[ChunkResult], model: ScoringModel, lang: str | None, keep: Sequence[str]
+) -> Iterator[Piece]:
+    """Each validated chunk with its scores, holding none of them once handed on."""
+    for chunk in chunks:
+        scored, X = score_chunk(chunk, model, lang, keep)
+        yield chunk, scored, X
+        del chunk, scored, X
+
+
 def score_chunk(
     chunk: ChunkResult, model: ScoringModel, lang: str | None, keep: Sequence[str]
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Score a validated chunk: its output rows and its feature matrix."""
-    X = model.features(chunk.valid)
+    X = _features(model, chunk.valid)
     scored = score_frame(chunk.valid, model, lang=lang, X=X)
     for name in keep:
         if chunk.passthrough is not None and name in chunk.passthrough:

@@ -6,7 +6,8 @@ pair a two-way table of the pure interaction. The calibrated logit of a row is e
 
     intercept + sum of feature contributions + sum of pair contributions
 
-Scoring is a ``searchsorted`` per feature: fast, and it loads nothing executable. The tables
+Scoring bins each feature once into small integer cell codes, then reads every table from them:
+fast, and it loads nothing executable. The tables
 are stored as JSON (floats round-trip exactly), so a scorer keeps working whatever scikit-learn
 release is installed.
 """
@@ -20,6 +21,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from scoring.binning import code_type, edge_counts
 from scoring.errors import ModelError
 from scoring.features import reference_point
 
@@ -57,13 +59,21 @@ class FeatureTable:
 
     def index(self, x: np.ndarray) -> np.ndarray:
         """The cell of each value: its interval or category, ``len(values)`` when missing."""
+        return self.codes(x).astype(np.int64)
+
+    def codes(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`index` as the smallest unsigned integers that hold :attr:`slots`."""
+        # A column of a (row, feature) matrix is strided: copied once, read once per edge.
+        x = np.ascontiguousarray(x, dtype=np.float64)
         missing_slot = len(self.values)
+        dtype = code_type(self.slots)
         if self.kind == "categorical":
             # As scikit-learn's trees do: a negative, fractional or unknown code is missing.
             known = (x >= 0) & (x < missing_slot) & (x == np.floor(x))
-            return np.where(known, x, missing_slot).astype(np.int64)
-        index = np.searchsorted(self.edges, x, side="left")
-        return np.where(np.isnan(x), missing_slot, index)
+            return np.where(known, x, missing_slot).astype(dtype)
+        codes = edge_counts(x, self.edges, dtype=dtype)
+        codes[np.isnan(x)] = missing_slot
+        return codes
 
     def cells(self) -> np.ndarray:
         """Cell values, missing last."""
@@ -150,12 +160,18 @@ class CompiledScorer:
     intercept: float
 
     def indices(self, X: np.ndarray) -> np.ndarray:
-        """The cell of every value: an ``(n, n_features)`` integer matrix."""
+        """The cell of every value: an ``(n, n_features)`` integer matrix.
+
+        Each feature is binned once into small integer codes (as scikit-learn's bin mapper
+        does); every table, reason and sub-score is then read from these codes.
+        """
         X = self._check(X)
-        out = np.empty(X.shape, dtype=np.int64)
+        # Binned feature by feature into contiguous rows, then turned once into the
+        # (row, feature) layout the lookups read.
+        codes = np.empty((X.shape[1], X.shape[0]), dtype=np.intp)  # intp: numpy's fast take
         for j, table in enumerate(self.tables):
-            out[:, j] = table.index(X[:, j])
-        return out
+            codes[j] = table.codes(X[:, j])
+        return np.ascontiguousarray(codes.T)
 
     def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-feature ``(n, n_features)`` and per-pair ``(n, n_pairs)`` logit contributions."""
@@ -163,12 +179,17 @@ class CompiledScorer:
 
     def contributions_at(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Contributions of rows given by their cells (from :meth:`indices`)."""
-        features = np.empty(index.shape, dtype=np.float64)
-        for j, table in enumerate(self.tables):
-            features[:, j] = table.cells()[index[:, j]]
+        # Every table's cells end to end: one gather fills the whole (row, feature) matrix.
+        cells = [table.cells() for table in self.tables]
+        offsets = np.cumsum([0, *(len(c) for c in cells[:-1])]).astype(np.intp)
+        if len(cells):
+            features = np.concatenate(cells).take(index + offsets)
+        else:
+            features = np.empty(index.shape, dtype=np.float64)
         pairs = np.empty((len(index), len(self.pairs)), dtype=np.float64)
         for k, pair in enumerate(self.pairs):
-            pairs[:, k] = pair.values[index[:, pair.first], index[:, pair.second]]
+            flat = index[:, pair.first] * pair.values.shape[1] + index[:, pair.second]
+            pairs[:, k] = pair.values.ravel().take(flat)
         return features, pairs
 
     def logit(self, X: np.ndarray) -> np.ndarray:

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from scoring.binning import edge_counts
+
 __all__ = [
     "JUDGED",
     "MIN_ROWS",
@@ -248,5 +250,6 @@ def _bins(column: np.ndarray, edges: list[float], categories: int | None) -> np.
     if categories is not None:
         codes = np.where(missing, categories, column).astype(np.int64)
         return np.where((codes >= 0) & (codes <= categories), codes, categories)
-    index = np.searchsorted(np.asarray(edges, float), column, side="right")
-    return np.where(missing, len(edges) + 1, index)
+    index = edge_counts(column, np.asarray(edges, float), side="right")
+    index[missing] = len(edges) + 1
+    return index

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -135,6 +136,24 @@ def reasons_of(contract: Contract, features: Sequence[str]) -> dict[str, dict[st
     return reasons
 
 
+@dataclass(frozen=True)
+class _ReasonLookup:
+    """A reason feature's pull by cell (by cell pair when it is paired) and side by cell."""
+
+    name: str
+    column: int
+    partner: int | None
+    pulls: np.ndarray  # flat: cells of the feature by cells of its partner
+    sides: np.ndarray
+
+    def flat(self, index: np.ndarray) -> np.ndarray:
+        """Where each row's pull is in :attr:`pulls`."""
+        if self.partner is None:
+            return index[:, self.column]
+        width = len(self.pulls) // len(self.sides)
+        return index[:, self.column] * width + index[:, self.partner]
+
+
 class Explainer:
     """Reasons, sub-scores and percentiles for rows scored by a :class:`CompiledScorer`."""
 
@@ -152,21 +171,9 @@ class Explainer:
         probability down against the reference profile.
         """
         index = self.scorer.indices(X) if index is None else index
-        out = np.empty((len(X), len(self.reason_features)))
-        profile = self.data["reference_profile"]
-        for k, name in enumerate(self.reason_features):
-            j = self.scorer.features.index(name)
-            table = self.scorer.tables[j]
-            cells = table.cells()
-            ref_cell = int(table.index(np.array([profile[name]]))[0])
-            pull = cells[index[:, j]] - cells[ref_cell]
-            for pair in self.scorer.pairs:
-                if j in (pair.first, pair.second):
-                    partner = pair.second if pair.first == j else pair.first
-                    values = pair.values if pair.first == j else pair.values.T
-                    pull = pull + values[index[:, j], index[:, partner]]
-                    pull = pull - values[ref_cell, index[:, partner]]
-            out[:, k] = pull
+        out = np.empty((len(index), len(self.reason_features)))
+        for k, lookup in enumerate(self._lookups()):
+            out[:, k] = lookup.pulls.take(lookup.flat(index))
         return out
 
     def reasons(
@@ -174,29 +181,71 @@ class Explainer:
         index: np.ndarray | None = None,
     ) -> list[np.ndarray]:  # fmt: skip
         """The ``top`` reason codes (or texts) per row, most negative pull first; '' if fewer."""
+        ids, texts = self.reason_ids(X, top=top, lang=lang, codes=codes, index=index)
+        words = np.array(texts, dtype=object)
+        return [words.take(ids[:, rank]) for rank in range(top)]
+
+    def reason_ids(
+        self, X: np.ndarray, *, top: int = 3, lang: str = "en", codes: bool = True,
+        index: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, list[str]]:  # fmt: skip
+        """:meth:`reasons` as an ``(n, top)`` matrix of positions in a list of texts.
+
+        Returns the matrix and the texts (the first is ``''``, for no reason).
+        """
+        index = self.scorer.indices(X) if index is None else index
+        lookups = self._lookups()
+        texts = [""]
+        words = []  # per reason feature, the text of each of its cells as a position in texts
+        for lookup in lookups:
+            sides = []
+            for side in _SIDES:
+                reason = self.data["reasons"][lookup.name].get(
+                    side, {"code": f"{side}_{lookup.name}"}
+                )
+                sides.append(len(texts))
+                texts.append(reason["code"] if codes else reason.get(lang, reason["code"]))
+            words.append(np.asarray(sides, dtype=np.int32)[lookup.sides])
+        ids = np.zeros((len(index), top), dtype=np.int32)
+        if not lookups:
+            return ids, texts
         pulls = self.pulls(X, index)
-        if not self.reason_features:
-            return [np.full(len(X), "", dtype=object) for _ in range(top)]
-        order = np.argsort(pulls, axis=1, kind="stable")[:, :top]
+        cell_offsets = np.cumsum([0, *(len(w) for w in words[:-1])])
+        words_flat = np.concatenate(words)
+        columns = np.array([lookup.column for lookup in lookups])
+        rows = np.arange(len(index))
+        # The most negative pull first, ties to the earlier feature, as a stable sort would
+        # order them: the row's smallest pull is taken out, then the next, `top` times.
+        for rank in range(min(top, len(lookups))):
+            k = pulls.argmin(axis=1)
+            pull = pulls[rows, k]
+            pulls[rows, k] = np.inf
+            cell = index[rows, columns[k]]
+            ids[:, rank] = np.where(pull < -_EPS, words_flat.take(cell_offsets[k] + cell), 0)
+        return ids, texts
+
+    def _lookups(self) -> list[_ReasonLookup]:
+        """Each reason feature's pull and side on every cell (of its pair, if it has one)."""
         profile = self.data["reference_profile"]
-        table = np.empty((len(self.reason_features), 3), dtype=object)
-        for k, name in enumerate(self.reason_features):
-            for s, side in enumerate(_SIDES):
-                reason = self.data["reasons"][name].get(side, {"code": f"{side}_{name}"})
-                table[k, s] = reason["code"] if codes else reason.get(lang, reason["code"])
-        columns = np.array([self.scorer.features.index(n) for n in self.reason_features])
-        ref = np.array([profile[n] for n in self.reason_features])
-        rows = np.arange(len(X))
-        out = []
-        for rank in range(min(top, len(self.reason_features))):
-            k = order[:, rank]
-            x = X[rows, columns[k]]
-            side = np.where(np.isnan(x), 2, np.where(x < ref[k], 0, 1))
-            text = table[k, side]
-            out.append(np.where(pulls[rows, k] < -_EPS, text, ""))
-        while len(out) < top:
-            out.append(np.full(len(X), "", dtype=object))
-        return out
+        lookups = []
+        for name in self.reason_features:
+            j = self.scorer.features.index(name)
+            table = self.scorer.tables[j]
+            cells = table.cells()
+            ref_cell = int(table.index(np.array([profile[name]]))[0])
+            # Which side of the reference each cell lies on: below, above, missing. A value in
+            # the reference's own cell pulls by exactly 0 and never becomes a reason.
+            sides = np.where(np.arange(table.slots) < ref_cell, 0, 1)
+            sides[-1] = 2
+            pulls, partner = cells - cells[ref_cell], None
+            for pair in self.scorer.pairs:
+                if j in (pair.first, pair.second):
+                    partner = pair.second if pair.first == j else pair.first
+                    values = pair.values if pair.first == j else pair.values.T
+                    # The same sums, in the same order, as the pull of one row would take.
+                    pulls = (pulls[:, None] + values) - values[ref_cell][None, :]
+            lookups.append(_ReasonLookup(name, j, partner, np.ravel(pulls), sides))
+        return lookups
 
     def dimension_scores(self, features: np.ndarray, pairs: np.ndarray) -> dict[str, np.ndarray]:
         """0-100 sub-score per dimension from per-feature and per-pair contributions."""

@@ -175,6 +175,16 @@ class ChunkPipeline:
         in_order = self._in_order(chunk_size)
         return _one_ahead(in_order) if (VALIDATE_AHEAD if ahead is None else ahead) else in_order
 
+    def chunks_holding(self, rows: int = 100_000) -> Iterator[ChunkResult]:
+        """:meth:`chunks` with at most about ``rows`` rows in memory at once.
+
+        With the validating thread two chunks are alive at a time (the caller's and the next),
+        so each holds half of ``rows``: memory then stays that of one ``rows`` chunk however
+        long the file, and a file of ``rows`` rows is overlapped too.
+        """
+        ahead = VALIDATE_AHEAD
+        return self.chunks(max(1, rows // 2) if ahead else rows, ahead=ahead)
+
     def _in_order(self, chunk_size: int) -> Generator[ChunkResult, None, None]:
         """:meth:`chunks` computed in the calling thread."""
         validator = self.validator()
@@ -186,6 +196,7 @@ class ChunkPipeline:
             # would make memory grow with the file.
             del raw
             yield self.with_bad_rows(result)
+            del result  # nor this chunk's results while the next is computed
         tail = self.remaining_bad_rows(validator)
         if tail is not None:
             yield tail
@@ -250,6 +261,7 @@ def _one_ahead(items: Generator[_T, None, None]) -> Iterator[_T]:
                 handed.put(item)
                 if item is _DONE:
                     return
+                del item  # held by the caller alone: freed as soon as it is done with it
         except BaseException as exc:  # raised in the caller's thread, in place of the item
             handed.put(_Failed(exc))
         finally:
@@ -264,6 +276,7 @@ def _one_ahead(items: Generator[_T, None, None]) -> Iterator[_T]:
                 raise item.error
             permit.release()  # compute the next item while the caller works on this one
             yield item
+            del item  # not kept alive while waiting for the next one
     finally:
         stop.set()
         permit.release()  # wake a thread waiting for its permit, so that it sees the stop

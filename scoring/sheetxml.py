@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from xlsxwriter.utility import xl_col_to_name
 
 __all__ = ["EXCEL_MAX_TEXT", "cell_texts", "column_cells", "fit_text", "row_numbers", "rows_xml"]
 
@@ -55,6 +54,8 @@ def column_cells(
     tuple of (pyarrow.Array, int)
         The cells, and how many texts were cut to fit a cell.
     """
+    from xlsxwriter.utility import xl_col_to_name  # here: CSV outputs never load xlsxwriter
+
     start = f'<c r="{xl_col_to_name(column)}'
     kind = values.dtype
     if pd.api.types.is_bool_dtype(kind):

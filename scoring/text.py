@@ -202,6 +202,11 @@ def fold_values(
 
 def _as_text(values: pa.Array | pa.ChunkedArray | pd.Series | np.ndarray) -> pa.Array:
     """Cells as one Arrow text array; other Python values by their ``str``, NaN/None missing."""
+    arrow_text = isinstance(values, pd.api.extensions.ExtensionArray) and hasattr(
+        values, "__arrow_array__"
+    )
+    if arrow_text and pd.api.types.is_string_dtype(values.dtype):
+        values = values.__arrow_array__()  # pandas' Arrow text: no Python string per cell
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if not isinstance(values, pa.Array):

@@ -30,9 +30,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import xlsxwriter
-from xlsxwriter.exceptions import FileCreateError
-from xlsxwriter.utility import xl_col_to_name
 
 from scoring.sheetxml import (
     EXCEL_MAX_TEXT,
@@ -118,7 +115,7 @@ def write_excel(frame: pd.DataFrame, path: Path, sheet: str) -> list[str]:
     """
     cuts, buffer = Counter(), io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="readiness-xlsx-") as parts:
-        book = xlsxwriter.Workbook(buffer, {**_OPTIONS, "tmpdir": parts})
+        book = _xlsxwriter().Workbook(buffer, {**_OPTIONS, "tmpdir": parts})
         worksheet = book.add_worksheet(sheet)
         header = book.add_format(_HEADER_FORMAT)
         dates = book.add_format({"num_format": _DATE_FORMAT})
@@ -164,8 +161,17 @@ def _write_number(worksheet: Any, row: int, col: int, value: float, style: Any =
     worksheet.write_number(row, col, value, style)
 
 
+def _xlsxwriter() -> Any:
+    """xlsxwriter, imported when a workbook is made: CSV and Parquet outputs never load it."""
+    import xlsxwriter
+
+    return xlsxwriter
+
+
 def _close(book: Any) -> None:
     """Close an xlsxwriter workbook; a failure to write is the ``OSError`` underneath."""
+    from xlsxwriter.exceptions import FileCreateError
+
     try:
         book.close()
     except FileCreateError as error:  # xlsxwriter's wrapper of the OSError
@@ -200,7 +206,7 @@ class StreamedBook:
         )
         self.folder = Path(self._parts.name)
         options = {**_OPTIONS, "constant_memory": True, "tmpdir": str(self.folder)}
-        self.book = xlsxwriter.Workbook(str(self.folder / "book.xlsx"), options)
+        self.book = _xlsxwriter().Workbook(str(self.folder / "book.xlsx"), options)
         self.header = self.book.add_format(_HEADER_FORMAT)
         self._formats: dict[tuple[str | None, str | None], Any] = {}
         self._tables: dict[str, StreamedTable] = {}  # by the sheet's part in the zip
@@ -315,6 +321,8 @@ class StreamedTable:
         """Write the sheet's XML as xlsxwriter laid it out, with the rows inside, to ``sheet``."""
         laid_out = laid_out.replace(b"<sheetData/>", b"<sheetData></sheetData>")
         end = laid_out.rindex(b"</sheetData>")
+        from xlsxwriter.utility import xl_col_to_name
+
         last = f"{xl_col_to_name(max(len(self.columns or []), 1) - 1)}{self.rows + 1}"
         head = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>'.encode(),
                       laid_out[:end], count=1)  # fmt: skip

@@ -1,8 +1,9 @@
 """What ``readiness score`` and ``readiness plan`` import, in a fresh interpreter each.
 
 Scoring runs from the compiled tables (numpy, pyarrow, pandas): neither scikit-learn, scipy,
-matplotlib nor jinja2 may be imported on its way. ``plan`` allocates with ``scipy.sparse`` (the
-constraint matrix) and ``scipy.optimize`` (HiGHS), imported when the allocation starts;
+matplotlib nor jinja2 may be imported on its way, nor xlsxwriter unless the output is a
+workbook. ``plan`` allocates with ``scipy.sparse`` (the constraint matrix) and
+``scipy.optimize`` (HiGHS), imported when the allocation starts;
 everything before it (reading, validating, scoring, the uplifts) imports none of them, and the
 allocation adds scipy only.
 """
@@ -71,7 +72,17 @@ def test_scoring_imports_none_of_the_heavy_libraries(trained, small_csv, tmp_pat
     imported = _imported(done.stderr)
     assert {"numpy", "pyarrow", "scoring"} <= imported  # the trace is read at all
     assert [name for name in HEAVY if name in imported] == []
+    assert "xlsxwriter" not in imported  # a CSV output loads no Excel writer
     assert len(out.read_text(encoding="utf-8").splitlines()) == 201  # 200 scored + header
+
+
+def test_an_excel_output_imports_the_excel_writer(trained, small_csv, tmp_path):
+    registry, reference, _ = trained
+    out = tmp_path / "scores.xlsx"
+    done = _run("-m", "scoring", "score", small_csv, "--out", out, "--registry", registry,
+                "--model", reference, "--quiet")  # fmt: skip
+    assert "xlsxwriter" in _imported(done.stderr)  # the check above can fail
+    assert out.stat().st_size > 0
 
 
 @pytest.fixture(scope="module")
