@@ -146,7 +146,7 @@ def parse_reasons(raw: Mapping[str, Any], origin: str) -> dict[str, dict[str, Re
     """``[reason.FEATURE]``: a reason per side; ``actionable`` on the feature, or on a side to
     override it. A reason marked nowhere (contracts stored with older models) takes the packaged
     contract's mark for its code, else counts as actionable."""
-    packaged = _packaged_actionable() if origin != str(default_contract_path()) else {}
+    packaged_source = origin == str(default_contract_path())
     reasons: dict[str, dict[str, Reason]] = {}
     for feature, sides in raw.items():
         default = _flag(sides.get("actionable"), f"{origin}: reason.{feature}.actionable")
@@ -160,7 +160,7 @@ def parse_reasons(raw: Mapping[str, Any], origin: str) -> dict[str, dict[str, Re
                 code=r["code"],
                 en=r.get("en", r["code"]),
                 fa=r.get("fa", r["code"]),
-                actionable=packaged.get(r["code"], True) if flag is None else flag,
+                actionable=flag if flag is not None else _unmarked(r["code"], packaged_source),
             )
     return reasons
 
@@ -169,6 +169,12 @@ def _flag(value: Any, where: str) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
     raise ContractError(f"{where} must be true or false, got {value!r}")
+
+
+def _unmarked(code: str, packaged_source: bool) -> bool:
+    """The mark of a reason marked nowhere: the packaged contract's for its code (read only
+    then: stored contracts of current models mark every reason), else actionable."""
+    return True if packaged_source else _packaged_actionable().get(code, True)
 
 
 @functools.cache

@@ -21,6 +21,7 @@ after its hash is verified.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import io
@@ -30,6 +31,7 @@ import platform
 import re
 import secrets
 import shutil
+import sys
 import uuid
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -93,18 +95,29 @@ class LoadedModel:
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of the libraries a model depends on (read from the installed metadata, so
-    that loading a model to score never imports scikit-learn)."""
+    """Versions of the libraries a model depends on: an imported library's own
+    ``__version__``, else the installed metadata (so that loading a model to score never
+    imports scikit-learn). Read once a process: every model load compares them."""
+    return dict(_library_versions())
+
+
+@functools.cache
+def _library_versions() -> tuple[tuple[str, str], ...]:
     from scoring import __version__
 
     versions = {"python": platform.python_version(), "numpy": np.__version__}
-    for library in ("pandas", "scikit-learn", "pyarrow"):
+    modules = {"pandas": "pandas", "scikit-learn": "sklearn", "pyarrow": "pyarrow"}
+    for library, module in modules.items():
+        imported = sys.modules.get(module)
+        if imported is not None and isinstance(getattr(imported, "__version__", None), str):
+            versions[library] = imported.__version__
+            continue
         try:
             versions[library] = metadata.version(library)
         except metadata.PackageNotFoundError:  # pragma: no cover - a broken install
             versions[library] = "not installed"
     versions["export-readiness"] = __version__
-    return versions
+    return tuple(versions.items())
 
 
 def save_model(

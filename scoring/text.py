@@ -158,7 +158,7 @@ def _edge_characters(words: frozenset[str]) -> tuple[pa.Array, pa.Array]:
     starts = {w[0] for w in words if w}
     ends = {w[-1] for w in words if w}
     first, last = [], []
-    for character, folded in zip(_BMP, _folded_bmp(), strict=True):
+    for character, folded in zip(_bmp(), _folded_bmp(), strict=True):
         if not folded or folded[0] in starts:
             first.append(character)
         if not folded or folded[-1] in ends:
@@ -166,8 +166,13 @@ def _edge_characters(words: frozenset[str]) -> tuple[pa.Array, pa.Array]:
     return pa.array(first, pa.string()), pa.array(last, pa.string())
 
 
-_BMP = [chr(code) for code in range(0x10000)]
-_SEPARATOR = _BMP[0]  # NUL folds to itself and is no space: it keeps the others apart
+_SEPARATOR = "\x00"  # NUL folds to itself and is no space: it keeps the others apart
+
+
+@functools.cache
+def _bmp() -> list[str]:
+    """Every character of the Basic Multilingual Plane (built on first use, not at import)."""
+    return [chr(code) for code in range(0x10000)]
 
 
 @functools.cache
@@ -178,8 +183,9 @@ def _folded_bmp() -> list[str]:
     together fold as each would alone (a single character's spaces need only trimming); one
     translate over 64 K characters instead of 64 K calls.
     """
-    joined = _SEPARATOR.join(_BMP[1:]).translate(ASCII_DIGITS).translate(_FOLD).casefold()
-    return [fold_text(_BMP[0]), *(part.strip() for part in joined.split(_SEPARATOR))]
+    bmp = _bmp()
+    joined = _SEPARATOR.join(bmp[1:]).translate(ASCII_DIGITS).translate(_FOLD).casefold()
+    return [fold_text(bmp[0]), *(part.strip() for part in joined.split(_SEPARATOR))]
 
 
 def fold_values(
