@@ -133,8 +133,11 @@ def dirty_rows(draw) -> tuple[list[list[str]], list[dict[str, str]]]:
             row.append(cell)
         if draw(st.integers(0, 9)) == 0:  # a ragged row: too few or too many fields
             width = draw(st.sampled_from([2, 3, 5, len(row) + 1]))
-            row = [*row, "extra"][:width]
-            problem = {RAGGED: f"row has {width} fields, the header has {len(COLUMNS)}"}
+            ragged = [*row, "extra"][:width]
+            # A line of empty fields only (",") is a blank spreadsheet row, counted as such.
+            if any(cell.strip() for cell in ragged):
+                row = ragged
+                problem = {RAGGED: f"row has {width} fields, the header has {len(COLUMNS)}"}
         rows.append(row)
         problems.append(problem)
     return rows, problems
@@ -364,6 +367,14 @@ def test_ragged_rows_are_rejected_with_their_row_and_id(tmp_path):
         {"row": 3, "coop_id": "B", "error": "row has 2 fields, the header has 7"},
         {"row": 5, "coop_id": "D", "error": "row has 8 fields, the header has 7"},
     ]
+
+
+def test_a_line_of_empty_fields_is_a_blank_row_and_keeps_the_numbering(tmp_path):
+    # Spreadsheets export an empty row as separators only, whatever their count.
+    body = "A,tehran,mining,5,100,50,1\n,\n,,,,,,\nB,tehran,mining,5,100,50,1\n"
+    report, valid, _ = _validate(_file(tmp_path, body), chunk_size=1)
+    assert (report.rows_read, report.rows_valid, report.rows_rejected) == (2, 2, 0)
+    assert valid["row"].tolist() == [2, 5]  # rows 3 and 4 are the blank ones
 
 
 def test_label_is_checked_only_when_labelled(tmp_path):
