@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,10 @@ SCORES_LAYOUT = SheetLayout(
     tier_colored=("readiness_tier", "tier_name"),
 )
 _PROGRESS_ROWS = 10_000  # rows written between two reports of progress
+#: Pieces of a chunk in memory at once while scoring to CSV or Excel: one read ahead, one
+#: validated ahead, one scored and one written. A file of one chunk is in four pieces too, so
+#: memory is as full as a long file's: a long file's peak stays that of a short one.
+_PIECES = 4
 #: Called with how many more rows were written (scores and rejects: all add up to rows read).
 Progress = Callable[[int], None]
 Extra = Callable[[pd.DataFrame, pd.DataFrame, np.ndarray], pd.DataFrame]
@@ -238,9 +244,9 @@ def score_file(
 ) -> ScoreSummary:
     """Score a whole file, chunk by chunk, into ``out`` (and ``rejects``, ``summary``).
 
-    About ``chunk_size`` rows are in memory at once (the local engine validating ahead works on
-    two halves: :meth:`~scoring.pipeline.ChunkPipeline.chunks_holding`; whole chunks for a
-    Parquet ``out``, whose row groups follow them), so memory stays flat however long the file.
+    About ``chunk_size`` rows are in memory at once (the local engine works on quarters of it,
+    :data:`_PIECES`, one in each stage; whole chunks for a Parquet ``out``, whose row groups
+    follow them), so memory stays flat however long the file.
     ``extra(valid, scored, X)`` may add columns to each scored chunk (e.g. the next step).
     ``header_row`` (1-based) forces the header row, else it is found. ``engine(pipeline,
     chunk_size, lang)`` yields the scored pieces in file order (the Dask engine's); by default
@@ -256,7 +262,8 @@ def score_file(
     if engine is None:
         # Parquet row groups follow the chunks written: whole chunks keep its file as it was.
         parquet = Path(out).suffix.lower() in PARQUET_SUFFIXES
-        chunks = pipeline.chunks(chunk_size) if parquet else pipeline.chunks_holding(chunk_size)
+        size = chunk_size if parquet else max(1, chunk_size // _PIECES)
+        chunks = pipeline.chunks(size)
         pieces = _scored_pieces(chunks, model, lang, keep_columns)
     else:
         pieces = engine(pipeline, chunk_size, lang)
@@ -301,9 +308,10 @@ def write_scores(
     ``out`` is a workbook of sheets ``scores``, ``summary`` and, unless ``rejects`` names
     another file, ``rejects``. ``lang="fa"`` heads the outputs in Persian, writes the reject
     messages in Persian, turns the sheets right-to-left and starts a CSV with UTF-8's byte
-    order mark (Excel then reads it as UTF-8). ``progress`` hears of the rows as they are
-    written; the summary's ``seconds`` run from ``started`` (default: now) to the outputs' last
-    byte.
+    order mark (Excel then reads it as UTF-8). Each chunk is written on a thread while the
+    next is scored (:class:`_WriteBehind`); ``progress`` hears of its rows as it is handed to
+    that thread, in this one; the summary's ``seconds`` run from ``started`` (default: now) to
+    the outputs' last byte.
     """
     started = started or dt.datetime.now(dt.UTC)
     result = ScoreSummary(model=model.loaded.reference, source=source, header_row=header_row)
@@ -323,16 +331,12 @@ def write_scores(
         writer, sheet, reject_writer = _open_outputs(
             outputs, out, rejects, model, lang, keep_columns
         )
+        # Chunk k is formatted and written on a thread while this one scores chunk k+1.
+        behind = outputs.enter_context(_WriteBehind())
         for chunk, scored, X in pieces:
             if extra is not None and len(scored):
                 scored = extra(chunk.valid, scored, X)
-            for start in range(0, max(len(scored), 1), _PROGRESS_ROWS):
-                step = scored.iloc[start : start + _PROGRESS_ROWS]
-                writer.write(step)
-                if progress is not None and len(step):
-                    progress(len(step))
-            if reject_writer is not None:
-                reject_writer.write(translator.table(reject_table(chunk.rejects)))
+            # Everything read from this chunk is read before it is handed to the writing thread.
             drift.update(X)
             result.rows_read += chunk.rows_read
             result.rows_scored += len(scored)
@@ -340,10 +344,18 @@ def write_scores(
             result.tiers.update(scored["readiness_tier"].tolist())
             probability_sum.add(scored["export_probability"].to_numpy())
             checked.add(chunk)
-            if progress is not None and chunk.rows_read > len(scored):
-                progress(chunk.rows_read - len(scored))  # the rejected rows
+            rejected = None
+            if reject_writer is not None:
+                rejected = translator.table(reject_table(chunk.rejects))
+            behind.submit(partial(_write_piece, writer, scored, reject_writer, rejected))
+            if progress is not None:
+                for start in range(0, len(scored), _PROGRESS_ROWS):
+                    progress(min(_PROGRESS_ROWS, len(scored) - start))
+                if chunk.rows_read > len(scored):
+                    progress(chunk.rows_read - len(scored))  # the rejected rows
             # Memory stays flat: this chunk is let go before the next one is computed.
-            del chunk, scored, X, step
+            del chunk, scored, X, rejected
+        behind.close()  # the last chunk written, or the writing thread's error raised here
         result.problems = checked.problems
         result.unknown_categories = checked.unknown_categories
         result.drift = drift.report()
@@ -358,6 +370,83 @@ def write_scores(
     if summary is not None:
         write_json(result.to_dict(), summary)
     return result
+
+
+def _write_piece(
+    writer: TableWriter, scored: pd.DataFrame, reject_writer: Any, rejected: pd.DataFrame | None
+) -> None:
+    """Write one chunk's scores (in steps of :data:`_PROGRESS_ROWS` rows, as the row groups of a
+    Parquet output have always been) and its rejects."""
+    for start in range(0, max(len(scored), 1), _PROGRESS_ROWS):
+        writer.write(scored.iloc[start : start + _PROGRESS_ROWS])
+    if rejected is not None:
+        reject_writer.write(rejected)
+
+
+class _WriteBehind:
+    """Runs writing jobs in order on one thread while the caller computes the next one.
+
+    :meth:`submit` waits for the job before to be done, so one job is written while the caller
+    works on the next, never more (memory stays that of one chunk more). Formatting and writing
+    in Arrow release the GIL: the two overlap on two cores. An error of a job is raised, as it
+    was raised, by the next :meth:`submit` or by :meth:`close`; later jobs are skipped. Leaving
+    the ``with`` block (on an error too) waits for the job being written, so the file under it
+    is closed (and its temporary removed) only once nothing writes to it any more.
+    """
+
+    def __init__(self) -> None:
+        self._job: Callable[[], None] | None = None
+        self._error: BaseException | None = None
+        self._stop = False
+        self._ready = threading.Condition()
+        # A daemon: a caller interrupted and never closed must not keep the interpreter alive.
+        self._thread = threading.Thread(
+            target=self._run, name="readiness-write-behind", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                self._ready.wait_for(lambda: self._job is not None or self._stop)
+                job = self._job
+            if job is None:
+                return
+            try:
+                if self._error is None and not self._stop:  # stopped: the output is dropped
+                    job()
+            except BaseException as error:  # raised in the caller's thread, at its next call
+                self._error = error
+            del job  # the chunk is let go as soon as it is written
+            with self._ready:
+                self._job = None
+                self._ready.notify_all()
+
+    def _wait(self) -> None:
+        with self._ready:
+            self._ready.wait_for(lambda: self._job is None)
+        if self._error is not None:
+            raise self._error
+
+    def submit(self, job: Callable[[], None]) -> None:
+        """Run ``job`` on the thread once the one before is done (whose error is raised here)."""
+        self._wait()
+        with self._ready:
+            self._job = job
+            self._ready.notify_all()
+
+    def close(self) -> None:
+        """Wait for the last job; raise its error, or the error of any job before."""
+        self._wait()
+
+    def __enter__(self) -> _WriteBehind:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._ready:
+            self._stop = True
+            self._ready.notify_all()
+        self._thread.join()
 
 
 def _scored_pieces(

@@ -98,9 +98,8 @@ class Validator:
         self.labelled = labelled
         # The Dask engine validates chunks apart and checks repeated ids on the driver.
         self.check_duplicates = check_duplicates
-        # Hashes of the ids met so far, sorted, and the row where each was first met.
-        self._seen_hashes = np.empty(0, dtype=np.uint64)
-        self._seen_rows = np.empty(0, dtype=np.int64)
+        # The ids met so far: runs of (hashes, sorted; the row where each was first met).
+        self._seen = _SeenIds()
 
     def validate(self, chunk: NormalizedChunk, rows: np.ndarray) -> ChunkResult:
         """Split a normalised chunk into valid rows and rejects.
@@ -211,18 +210,10 @@ class Validator:
         np.not_equal(sorted_hashes[1:], sorted_hashes[:-1], out=starts[1:])
         run = np.cumsum(starts) - 1
         run_hashes, run_rows = sorted_hashes[starts], sorted_rows[starts]
-        seen_before = np.zeros(len(run_hashes), dtype=bool)
-        insert_at = np.zeros(len(run_hashes), dtype=np.intp)
-        if len(self._seen_hashes):
-            insert_at = np.searchsorted(self._seen_hashes, run_hashes)
-            at = np.minimum(insert_at, len(self._seen_hashes) - 1)
-            seen_before = self._seen_hashes[at] == run_hashes
-            run_rows = np.where(seen_before, self._seen_rows[at], run_rows)
+        seen_before, run_rows = self._seen.look_up(run_hashes, run_rows)
         repeated = ~starts | seen_before[run]
         new = ~seen_before
-        # One array after the other, so that only one old array is alive beside its merge.
-        self._seen_hashes = _insert_sorted(self._seen_hashes, run_hashes[new], insert_at[new])
-        self._seen_rows = _insert_sorted(self._seen_rows, run_rows[new], insert_at[new])
+        self._seen.add(run_hashes[new], run_rows[new])
         if not repeated.any():
             return None
         mask = np.zeros(n, dtype=bool)
@@ -289,6 +280,41 @@ def _argsort_stable(hashes: np.ndarray) -> np.ndarray:
         digit = (hashes[order] >> np.uint64(shift)).astype(np.uint16)
         order = order[np.argsort(digit, kind="stable")]
     return order
+
+
+class _SeenIds:
+    """Hashes of the ids met so far and the row where each was first met, as sorted runs.
+
+    Runs are merged as the digits of a binary counter (a new run absorbs the runs not larger
+    than itself): each id is copied about log2(chunks) times in all, not once per later chunk,
+    and at most that many runs are searched. Each hash is in one run only.
+    """
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # largest first
+
+    def look_up(self, hashes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which sorted ``hashes`` were met before, and each one's first row (else ``rows``)."""
+        seen = np.zeros(len(hashes), dtype=bool)
+        for run_hashes, run_rows in self._runs:
+            at = np.minimum(np.searchsorted(run_hashes, hashes), len(run_hashes) - 1)
+            found = run_hashes[at] == hashes
+            if found.any():
+                seen |= found
+                rows = np.where(found, run_rows[at], rows)
+        return seen, rows
+
+    def add(self, hashes: np.ndarray, rows: np.ndarray) -> None:
+        """Remember new sorted ``hashes`` (none met before) and their rows."""
+        while self._runs and len(self._runs[-1][0]) <= len(hashes):
+            old_hashes, old_rows = self._runs.pop()
+            at = np.searchsorted(old_hashes, hashes)
+            # One array after the other, so that only one old array is alive beside its merge.
+            hashes = _insert_sorted(old_hashes, hashes, at)
+            del old_hashes
+            rows = _insert_sorted(old_rows, rows, at)
+        if len(hashes):
+            self._runs.append((hashes, rows))
 
 
 def _insert_sorted(into: np.ndarray, new: np.ndarray, at: np.ndarray) -> np.ndarray:
