@@ -6,6 +6,7 @@ and the rejects (their spreadsheet rows and Persian reasons)."""
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -297,3 +298,52 @@ def test_every_page_in_both_languages(open_client, tmp_path):
             assert page.status_code == 200, (path, lang)
             assert f'<html lang="{lang}" dir="{direction}">' in page.text
             assert 'name="csrf"' in page.text or path == batch
+
+
+class _Controls(HTMLParser):
+    """The form controls of a page that a person sets, and the ids its labels name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.controls: list[dict[str, str | None]] = []
+        self.labelled: set[str] = set()
+        self._in_label = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "label":
+            self._in_label += 1
+            if found.get("for"):
+                self.labelled.add(str(found["for"]))
+        elif tag in ("input", "select", "textarea") and found.get("type") not in (
+            "hidden",
+            "submit",
+            "button",
+        ):
+            self.controls.append({**found, "_wrapped": "yes" if self._in_label else None})
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self._in_label -= 1
+
+
+def test_every_control_has_a_label_in_both_languages(open_client, tmp_path):
+    batch = upload(open_client, persian_list(tmp_path / "list.xlsx"))
+    coop = open_client.get(f"/api/v1{batch}/scores").json()["scores"][0]["coop_id"]
+    seen = 0
+    for path in ("/", batch, f"/cooperatives/{coop}", "/models", "/plan", "/signin"):
+        for lang in ("fa", "en"):
+            page = open_client.get(path, params={"lang": lang})
+            assert page.status_code == 200, (path, lang)
+            parser = _Controls()
+            parser.feed(page.text)
+            for control in parser.controls:
+                named = (
+                    control.get("id") in parser.labelled
+                    or control["_wrapped"]
+                    or control.get("aria-label")
+                    or control.get("aria-labelledby")
+                )
+                assert named, (path, lang, control)
+            seen += len(parser.controls)
+    assert seen > 20  # the pages do have controls: upload, filters, search, what-if, plan
