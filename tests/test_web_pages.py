@@ -347,3 +347,14 @@ def test_every_control_has_a_label_in_both_languages(open_client, tmp_path):
                 assert named, (path, lang, control)
             seen += len(parser.controls)
     assert seen > 20  # the pages do have controls: upload, filters, search, what-if, plan
+
+
+def test_the_model_card_is_shown_as_html_and_its_html_as_text(open_client):
+    from scoring.web.models import card_html
+
+    page = open_client.get("/models", params={"lang": "fa"}).text
+    card = page[page.index('class="model-card"') :]
+    assert "<h1>Model card: " in card and "<table>" in card and "<th>metric</th>" in card
+    assert "## Holdout metrics" not in card  # rendered, not shown as Markdown
+    escaped = card_html("| a |\n|---|\n| <script>alert(1)</script> |")
+    assert "<script>" not in escaped and "&lt;script&gt;alert(1)&lt;/script&gt;" in escaped

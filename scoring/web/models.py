@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Request
+from markdown_it import MarkdownIt
 from starlette.responses import RedirectResponse, Response
 
 from scoring.registry import list_models, promote_model
@@ -13,10 +14,17 @@ from scoring.service.auth import role_allows
 from scoring.service.logging import audit
 from scoring.web.common import PageDenied, authorize, check_csrf, render
 
-__all__ = ["models_page", "promote", "router"]
+__all__ = ["card_html", "models_page", "promote", "router"]
 
 router = APIRouter(include_in_schema=False)
 _CARD = "model_card.md"
+#: CommonMark with tables, raw HTML escaped: a card quotes contract texts an analyst wrote.
+_MARKDOWN = MarkdownIt("js-default")
+
+
+def card_html(markdown: str) -> str:
+    """The Markdown model card as HTML (any HTML in it shown as text, never run)."""
+    return _MARKDOWN.render(markdown)
 
 
 @router.get("/models")
@@ -32,7 +40,7 @@ async def models_page(request: Request) -> Response:
         request,
         "models.html",
         models=rows,
-        card=card,
+        card=card_html(card) if card else "",
         may_promote=role_allows(caller.role, "analyst"),
     )
 
