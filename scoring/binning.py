@@ -16,6 +16,8 @@ __all__ = ["code_type", "edge_counts"]
 
 #: Up to this many edges, one comparison per edge is the fastest.
 _COMPARED_EDGES = 6
+#: Up to this many values (a service call), a binary search per value is cheapest.
+_FEW_ROWS = 64
 #: Grid cells per edge, and at most this many edges in one grid cell (else compared or searched).
 _CELLS_PER_EDGE, _MAX_CELLS, _MAX_PER_CELL = 16, 1 << 14, 4
 Side = Literal["left", "right"]
@@ -35,11 +37,11 @@ def edge_counts(
     must hold ``len(edges)``); 0 for NaN (callers give NaN its own cell).
     """
     x = np.ascontiguousarray(x, dtype=np.float64)
-    if len(edges) > _COMPARED_EDGES:
+    if len(x) > _FEW_ROWS and len(edges) > _COMPARED_EDGES:
         grid = _Grid.of(np.asarray(edges, dtype=np.float64))
         if grid is not None:
             return grid.counts(x, side, dtype)
-    if len(edges) > 128:
+    if len(x) <= _FEW_ROWS or len(edges) > 128:  # one binary search a value beats the passes
         out = np.searchsorted(edges, x, side=side).astype(dtype)
         out[np.isnan(x)] = 0
         return out

@@ -15,7 +15,7 @@ release is installed.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -76,8 +76,14 @@ class FeatureTable:
         return codes
 
     def cells(self) -> np.ndarray:
-        """Cell values, missing last."""
-        return np.append(self.values, self.missing)
+        """Cell values, missing last (read-only; built once, again only if the values change)."""
+        key = (id(self.values), self.missing)
+        cached = self.__dict__.get("_cells")
+        if cached is None or cached[0] != key:
+            array = np.append(self.values, self.missing)
+            array.setflags(write=False)  # every lookup of every call reads the same cells
+            cached = self.__dict__["_cells"] = (key, array)
+        return cached[1]
 
     def representatives(self, fallback: float) -> np.ndarray:
         """One value inside each cell (missing last): where to evaluate the model."""
@@ -172,6 +178,19 @@ class CompiledScorer:
         for j, table in enumerate(self.tables):
             codes[j] = table.codes(X[:, j])
         return np.ascontiguousarray(codes.T)
+
+    def indices_of(self, X: np.ndarray, features: Sequence[int]) -> np.ndarray:
+        """The cells of the columns of ``X``, which hold the values of ``features`` (positions
+        in :attr:`tables`): to re-bin only the features a change touches."""
+        codes = np.empty(X.shape, dtype=np.intp)
+        for j, f in enumerate(features):
+            codes[:, j] = self.tables[f].codes(X[:, j])
+        return codes
+
+    def probability_at(self, index: np.ndarray) -> np.ndarray:
+        """:meth:`probability` of rows given by their cells (the same sums, in the same order)."""
+        features, pairs = self.contributions_at(index)
+        return sigmoid(self.intercept + features.sum(axis=1) + pairs.sum(axis=1))
 
     def contributions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-feature ``(n, n_features)`` and per-pair ``(n, n_pairs)`` logit contributions."""

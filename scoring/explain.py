@@ -225,7 +225,13 @@ class Explainer:
         return ids, texts
 
     def _lookups(self) -> list[_ReasonLookup]:
-        """Each reason feature's pull and side on every cell (of its pair, if it has one)."""
+        """Each reason feature's pull and side on every cell (of its pair, if it has one);
+        built on first use and kept, as they depend on the model only."""
+        if getattr(self, "_built_lookups", None) is None:
+            self._built_lookups = self._build_lookups()
+        return self._built_lookups
+
+    def _build_lookups(self) -> list[_ReasonLookup]:
         profile = self.data["reference_profile"]
         lookups = []
         for name in self.reason_features:

@@ -11,7 +11,6 @@ which words its errors and warnings: the lane only answers what the batch path w
 
 from __future__ import annotations
 
-import copy
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -21,9 +20,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.batch import score_frame
-from scoring.compiled import CompiledScorer, FeatureTable, sigmoid
 from scoring.contract import TIERS, Column, Contract
-from scoring.explain import Explainer
 from scoring.model import ScoringModel, tiers_of
 from scoring.planning import Program, apply_effects
 from scoring.text import ASCII_DIGITS, fold_text
@@ -169,7 +166,7 @@ class PlainScorer:
     """
 
     def __init__(self, model: ScoringModel, programs: Sequence[Program] = ()) -> None:
-        self.model = _few_rows_view(model)
+        self.model = model
         self.contract = model.contract
         columns = model.contract.input_columns()
         self._numeric = [c.name for c in columns if c.type in _NUMERIC]
@@ -316,70 +313,6 @@ class PlainScorer:
         """:func:`apply_program` on the arrays: the columns it changes, and the changed rows."""
         eligible = program.eligible_mask(frame, self.contract)
         return apply_effects(eligible, program, self.contract, columns.__getitem__)
-
-
-def _few_rows_view(model: ScoringModel) -> ScoringModel:
-    """The model with its scorer and explainer tuned for the few rows of a call."""
-    view = copy.copy(model)
-    scorer = _subclassed(_FewRowsScorer, model.scorer)
-    scorer.tables = [_subclassed(_CachedCellsTable, table) for table in scorer.tables]
-    view.scorer = scorer
-    view.explainer = _CachedExplainer(scorer, model.explainer.data)
-    return view
-
-
-def _subclassed(kind: type, instance: Any) -> Any:
-    """``instance`` as an instance of ``kind`` (a subclass of its class), same state."""
-    twin = kind.__new__(kind)
-    twin.__dict__.update(instance.__dict__)
-    return twin
-
-
-class _CachedCellsTable(FeatureTable):
-    """A feature table whose cells are built once (every lookup of a call reads them)."""
-
-    def cells(self) -> np.ndarray:
-        cached = self.__dict__.get("_cached_cells")
-        if cached is None:
-            cached = self.__dict__["_cached_cells"] = super().cells()
-            cached.setflags(write=False)  # shared by every call: never written
-        return cached
-
-
-class _FewRowsScorer(CompiledScorer):
-    """The compiled scorer, binning each feature by one binary search: for a few rows it
-    beats counting the edges (``searchsorted(edges, x, "left")`` is the same cell)."""
-
-    def indices(self, X: np.ndarray) -> np.ndarray:
-        return self.indices_of(self._check(X), range(len(self.tables)))
-
-    def indices_of(self, X: np.ndarray, features: Sequence[int]) -> np.ndarray:
-        """The cells of the columns of ``X``, the values of ``features`` (positions)."""
-        codes = np.empty(X.shape, dtype=np.intp)
-        for j, f in enumerate(features):
-            table, x = self.tables[f], X[:, j]
-            if table.kind == "numeric":
-                cell = np.searchsorted(table.edges, x, side="left")
-                cell[np.isnan(x)] = len(table.values)
-                codes[:, j] = cell
-            else:
-                codes[:, j] = table.codes(x)
-        return codes
-
-    def probability_at(self, index: np.ndarray) -> np.ndarray:
-        """:meth:`probability` of rows given by their cells (the same sums, in its order)."""
-        features, pairs = self.contributions_at(index)
-        return sigmoid(self.intercept + features.sum(axis=1) + pairs.sum(axis=1))
-
-
-class _CachedExplainer(Explainer):
-    """The explainer with its reason lookups built once (they depend on the model only)."""
-
-    def _lookups(self) -> Any:
-        cached = self.__dict__.get("_cached_lookups")
-        if cached is None:
-            cached = self.__dict__["_cached_lookups"] = super()._lookups()
-        return cached
 
 
 def _may_take(chosen: tuple[float, float, str] | None, cost: float) -> bool:
