@@ -124,7 +124,7 @@ async def upload(request: Request) -> Response:
     form = await request.form(max_files=1, max_fields=5)
     check_csrf(request, _text(form.get("csrf")))
     try:
-        path, name, digest = await api_batches._receive(request, shared, None)
+        path, name, digest = await api_batches.receive_upload(request, shared, None)
     except Problem as problem:
         return await _upload_refused(request, problem.detail, problem.status)
     try:

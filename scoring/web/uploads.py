@@ -32,7 +32,7 @@ def store_upload(shared: Any, path: Path, name: str, digest: str, caller: Caller
 
     ``path`` must be in the service's upload folder: the scores are written beside it.
     """
-    result = api_batches._score_and_store(shared, path, name, digest, caller)
+    result = api_batches.score_and_store(shared, path, name, digest, caller)
     if result["stored"]:
         contract = shared.holder.current.model.contract
         inputs.keep(shared, path, result["batch_id"], contract)

@@ -38,7 +38,9 @@ __all__ = [
     "batch_scores_file",
     "get_batch",
     "list_batches",
+    "receive_upload",
     "router",
+    "score_and_store",
     "upload",
 ]
 
@@ -70,10 +72,10 @@ async def upload(
     the batch was not stored (the store unreachable): the scores are in it all the same.
     — بارگذاری فهرست تعاونی‌ها.
     """
-    path, name, digest = await _receive(request, shared, filename)
+    path, name, digest = await receive_upload(request, shared, filename)
     try:
         result = await asyncio.wait_for(
-            asyncio.to_thread(_score_and_store, shared, path, name, digest, caller),
+            asyncio.to_thread(score_and_store, shared, path, name, digest, caller),
             shared.settings.upload_timeout,
         )
     except TimeoutError:
@@ -200,7 +202,7 @@ async def batch_rejects(
     return json_response(await asyncio.to_thread(run_in_store, shared, work))
 
 
-async def _receive(
+async def receive_upload(
     request: Request, shared: Service, filename: str | None
 ) -> tuple[Path, str, str]:
     """Stream the upload to a temporary file: its path, the name the client gave, its sha256."""
@@ -250,7 +252,7 @@ def _suffix(name: str, kind: str | None) -> str:
     return suffix
 
 
-def _score_and_store(
+def score_and_store(
     shared: Service, path: Path, name: str, digest: str, caller: Caller
 ) -> dict[str, Any]:
     """Score the file with the served model, storing each chunk in one open transaction."""
