@@ -60,3 +60,21 @@ def assert_one_error_line(result, *fragments: str) -> str:
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
     return lines[0]
+
+
+def contract_with_water(folder: Path):
+    """The packaged contract plus a column (``water_use``) and a derived feature
+    (``water_per_member = water_use / members``), in TOML only, written to ``folder``."""
+    from scoring.contract import default_contract_path, load_contract
+
+    text = default_contract_path().read_text(encoding="utf-8")
+    text = text.replace(
+        "[model.derived]\n", '[model.derived]\nwater_per_member = "water_use / members"\n'
+    )
+    text = text.replace(
+        'features = [\n    "utilization",', 'features = [\n    "water_per_member", "utilization",'
+    )
+    text += '\n[[column]]\nname = "water_use"\nfa = "مصرف آب"\ntype = "number"\nmin = 0\n'
+    path = folder / "contract.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_contract(path)

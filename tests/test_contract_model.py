@@ -6,8 +6,9 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+from conftest import contract_with_water
 
-from scoring.contract import contract_from_dict, default_contract_path, load_contract
+from scoring.contract import contract_from_dict, load_contract
 from scoring.headers import map_headers, model_columns
 from scoring.sample import generate_sample, to_english_table
 from scoring.training import read_labelled
@@ -52,22 +53,8 @@ def test_the_label_words_do_not_leak_into_other_yes_no_columns(tmp_path):
     assert frame[LABEL].tolist() == [1.0, 1.0, 0.0]
 
 
-def _with_water(tmp_path):
-    text = default_contract_path().read_text(encoding="utf-8")
-    text = text.replace(
-        "[model.derived]\n", '[model.derived]\nwater_per_member = "water_use / members"\n'
-    )
-    text = text.replace(
-        'features = [\n    "utilization",', 'features = [\n    "water_per_member", "utilization",'
-    )
-    text += '\n[[column]]\nname = "water_use"\nfa = "مصرف آب"\ntype = "number"\nmin = 0\n'
-    path = tmp_path / "contract.toml"
-    path.write_text(text, encoding="utf-8")
-    return load_contract(path)
-
-
 def test_a_derived_feature_defined_in_toml_makes_its_column_one_the_model_reads(tmp_path):
-    water = _with_water(tmp_path)
+    water = contract_with_water(tmp_path)
     assert "water_use" in model_columns(water)
     assert "water_use" not in model_columns(load_contract())
     headers = list(to_english_table(generate_sample(5, seed=1)[0]).columns)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import QUICK
+from conftest import QUICK, contract_with_water
 from sklearn.metrics import roc_auc_score
 
 import scoring.training
@@ -294,29 +294,12 @@ def test_a_backtest_trains_on_the_years_up_to_t_and_tests_on_the_next(small, con
 # --- a model defined by the contract alone --------------------------------------------------
 
 
-def _contract_with_water(folder) -> object:
-    """The packaged contract plus a column and a derived feature, in TOML only."""
-    from scoring.contract import default_contract_path
-
-    text = default_contract_path().read_text(encoding="utf-8")
-    text = text.replace(
-        "[model.derived]\n", '[model.derived]\nwater_per_member = "water_use / members"\n'
-    )
-    text = text.replace(
-        'features = [\n    "utilization",', 'features = [\n    "water_per_member", "utilization",'
-    )
-    text += '\n[[column]]\nname = "water_use"\nfa = "مصرف آب"\ntype = "number"\nmin = 0\n'
-    path = folder / "contract.toml"
-    path.write_text(text, encoding="utf-8")
-    return load_contract(path)
-
-
 def test_a_column_and_feature_defined_only_in_toml_reach_tables_reasons_and_card(tmp_path):
     from scoring.explain import Explainer
     from scoring.registry import save_model
     from scoring.sample import true_logit
 
-    water = _contract_with_water(tmp_path)
+    water = contract_with_water(tmp_path)
     assert "water_per_member" in water.model.features and "water_use" in water.names
     frame, _ = generate_sample(1500, seed=8)
     rng = np.random.default_rng(8)
