@@ -356,21 +356,8 @@ def run(args: argparse.Namespace) -> dict:
     server = start_server(command, env, folder / "serve.log")
     try:
         wait_ready(url, server)
-        asyncio.run(load(url, "/api/v1/score", bodies, clients=args.clients, seconds=3, kind="raw"))
         print(f"service: {args.seconds:g} s of one-record requests ...", file=sys.stderr)
-        results["service"] = {
-            kind: asyncio.run(
-                load(
-                    url,
-                    "/api/v1/score",
-                    bodies,
-                    clients=args.clients,
-                    seconds=args.seconds,
-                    kind=kind,
-                )
-            )
-            for kind in args.client
-        }
+        results["service"] = measure_clients(url, bodies, args)
         results["service"]["load_average"] = load_average()
         results["service"]["records_per_scoring_call"] = records_per_call(url)
         results["upload_10000_rows"] = upload_seconds(url, upload)
@@ -428,20 +415,7 @@ def run(args: argparse.Namespace) -> dict:
     try:
         wait_ready(url, baseline)
         print(f"baseline: {args.seconds:g} s of one-record requests ...", file=sys.stderr)
-        asyncio.run(load(url, "/api/v1/score", bodies, clients=args.clients, seconds=3, kind="raw"))
-        results["baseline"] = {
-            kind: asyncio.run(
-                load(
-                    url,
-                    "/api/v1/score",
-                    bodies,
-                    clients=args.clients,
-                    seconds=args.seconds,
-                    kind=kind,
-                )
-            )
-            for kind in args.client
-        }
+        results["baseline"] = measure_clients(url, bodies, args)
         if "httpx" in args.client:  # what the httpx client can send at all, server doing nothing
             results["httpx_client_cap"] = asyncio.run(
                 load(
@@ -460,6 +434,16 @@ def run(args: argparse.Namespace) -> dict:
         ours, theirs = results["service"][kind], results["baseline"][kind]
         results[f"speedup_{kind}"] = round(ours["requests_per_s"] / theirs["requests_per_s"], 1)
     return results
+
+
+def measure_clients(url: str, bodies: list, args: argparse.Namespace) -> dict:
+    """A 3 s warm-up, then ``args.seconds`` of one-record ``POST /score`` per client kind."""
+    path, clients = "/api/v1/score", args.clients
+    asyncio.run(load(url, path, bodies, clients=clients, seconds=3, kind="raw"))
+    return {
+        kind: asyncio.run(load(url, path, bodies, clients=clients, seconds=args.seconds, kind=kind))
+        for kind in args.client
+    }
 
 
 def main() -> None:
