@@ -56,3 +56,17 @@ def test_load_needs_one_worker(tmp_path):
         cli, ["serve", "--workers", "2", "--load", str(source), "--registry", str(tmp_path)]
     )
     assert result.exit_code == 2 and "--workers 1" in result.output
+
+
+def test_a_file_that_is_not_a_table_is_refused_in_its_own_name(app, tmp_path):
+    from scoring.errors import ReadinessError
+
+    bad = tmp_path / "export.xlsx"
+    bad.write_bytes(b"not a workbook")
+    shared = app.state.service
+    with pytest.raises(ReadinessError) as caught:
+        load_files(shared, [bad])
+    assert str(bad) in str(caught.value) and str(shared.upload_dir) not in str(caught.value)
+    with shared.store.connect() as conn:
+        assert q.count_batches(conn) == 0
+    assert not list(shared.upload_dir.iterdir())  # the copy is gone

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scoring.errors import ReadinessError
 from scoring.service.auth import Caller
 from scoring.service.logging import log_event
 from scoring.service.routes import batches as api_batches
@@ -60,6 +61,9 @@ def load_files(shared: Any, paths: Sequence[Path]) -> list[str]:
                 target.write(block)
         try:
             ids.append(_load_one(shared, path, copy, digest.hexdigest()))
+        except ReadinessError as exc:  # told of the file the user named, not of its copy
+            exc.args = (str(exc).replace(str(copy), str(path)), *exc.args[1:])
+            raise
         finally:
             for leftover in copy.parent.glob(f"{copy.stem}*"):
                 leftover.unlink(missing_ok=True)
