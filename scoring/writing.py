@@ -31,6 +31,7 @@ from scoring.atomic import (
     write_json,
     write_text,
 )
+from scoring.csv_text import csv_rows
 from scoring.errors import InputFileError, OutputFileError
 from scoring.reading import CSV_SUFFIXES, PARQUET_SUFFIXES
 from scoring.workbook import SheetLayout, StreamedBook, StreamedTable, SummarySheet, write_excel
@@ -232,7 +233,7 @@ class TableWriter:
         self._context: contextlib.AbstractContextManager[Path] | None = None
         self._temporary: Path | None = None
         self._writer: Any = None
-        self._sink: Any = None  # the open file under a byte order mark
+        self._sink: Any = None  # the open CSV file (after a byte order mark, if asked)
         self._schema: pa.Schema | None = None  # pyarrow's CSVWriter does not expose its schema
         self._excel_parts: list[pd.DataFrame] = []
         self._book: StreamedBook | None = None
@@ -308,8 +309,8 @@ class TableWriter:
             if self.suffix in PARQUET_SUFFIXES:
                 self._writer = pq.ParquetWriter(self._temporary, self._schema)
             else:
-                self._writer = pacsv.CSVWriter(
-                    self._csv_sink(), _csv_schema(self._schema), write_options=self._csv_options()
+                self._writer = _CsvStream(
+                    self._csv_sink(), _csv_schema(self._schema), self._csv_options()
                 )
         elif table.schema != self._schema:
             table = table.cast(self._schema)
@@ -321,11 +322,10 @@ class TableWriter:
         return pacsv.WriteOptions(delimiter="\t" if self.suffix == ".tsv" else ",")
 
     def _csv_sink(self) -> Any:
-        """Where the CSV goes: the temporary path, or an open file that starts with the mark."""
-        if not self.byte_order_mark:
-            return self._temporary
+        """Where the CSV goes: the temporary file, opened, starting with the mark if asked."""
         self._sink = pa.OSFile(str(self._temporary), "wb")
-        self._sink.write(BYTE_ORDER_MARK)
+        if self.byte_order_mark:
+            self._sink.write(BYTE_ORDER_MARK)
         return self._sink
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -402,6 +402,27 @@ class _Sheet:
         self._owner._check_excel_rows(self._table.rows + len(frame))
         with output_errors(self._owner.path), self._owner._captured_warnings():
             self._table.write(frame.rename(columns=self._headers) if self._headers else frame)
+
+
+class _CsvStream:
+    """What :class:`pyarrow.csv.CSVWriter` writes (the header, then each table's rows), with
+    the rows made by :func:`~scoring.csv_text.csv_rows` where it can make them."""
+
+    def __init__(self, sink: pa.NativeFile, schema: pa.Schema, options: pacsv.WriteOptions):
+        self._sink = sink
+        self._rows = pacsv.WriteOptions(include_header=False, delimiter=options.delimiter)
+        pacsv.write_csv(schema.empty_table(), sink, write_options=options)  # the header line
+        self._delimiter = options.delimiter
+
+    def write_table(self, table: pa.Table) -> None:
+        rows = csv_rows(table, self._delimiter)
+        if rows is None:
+            pacsv.write_csv(table, self._sink, write_options=self._rows)
+        else:
+            self._sink.write(rows)
+
+    def close(self) -> None:
+        """The sink is the writer's to close."""
 
 
 # --- CSV: text cells that a spreadsheet would run -------------------------------------------

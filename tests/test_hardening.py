@@ -187,16 +187,16 @@ def test_an_output_with_the_wrong_extension_is_refused_before_work(tmp_path, dat
 # --- a full disk --------------------------------------------------------------------------
 
 
-def _full_disk(sink, schema, **kwargs):
-    """pyarrow's CSV writer on a full disk: the header fits, then ENOSPC."""
-    Path(sink).write_bytes(b"coop_id,export_probability\n")
+def _full_disk(sink, schema, options):
+    """The CSV stream on a full disk: the header fits, then ENOSPC."""
+    sink.write(b"coop_id,export_probability\n")
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
 def test_a_full_disk_while_scoring_is_one_line_and_leaves_nothing(
     tmp_path, data, registry, monkeypatch
 ):
-    monkeypatch.setattr(writing.pacsv, "CSVWriter", _full_disk)
+    monkeypatch.setattr(writing, "_CsvStream", _full_disk)
     out, rejects = tmp_path / "scores.csv", tmp_path / "rejects.csv"
     listing = _listing(tmp_path)
     result = _run("score", data, "--out", out, "--rejects", rejects,

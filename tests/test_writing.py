@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import scoring.writing as writing
@@ -332,11 +333,15 @@ def test_a_summary_is_only_written_as_json_and_a_report_as_html(tmp_path):
 
 
 class _FailingArrowWriter:
-    """Stands in for pyarrow's CSV/Parquet writer: writes part of a file, then the disk fills."""
+    """Stands in for the CSV stream and pyarrow's Parquet writer: writes part of a file, then
+    the disk fills."""
 
-    def __init__(self, sink, schema, **kwargs):
-        self.sink = Path(sink)
-        self.sink.write_bytes(b"coop_id,probability\nC1,0.5\n")
+    def __init__(self, sink, schema, *args, **kwargs):
+        part = b"coop_id,probability\nC1,0.5\n"
+        if isinstance(sink, pa.NativeFile):  # the CSV stream's open temporary file
+            sink.write(part)
+        else:
+            Path(sink).write_bytes(part)
         self.when = _FailingArrowWriter.when
 
     def write_table(self, table):
@@ -357,7 +362,7 @@ def test_a_full_disk_while_streaming_is_one_line_and_leaves_nothing(
 ):
     monkeypatch.setattr(_FailingArrowWriter, "when", when, raising=False)
     monkeypatch.setattr(_FailingArrowWriter, "errno", code, raising=False)
-    monkeypatch.setattr(writing.pacsv, "CSVWriter", _FailingArrowWriter)
+    monkeypatch.setattr(writing, "_CsvStream", _FailingArrowWriter)
     monkeypatch.setattr(writing.pq, "ParquetWriter", _FailingArrowWriter)
     path = tmp_path / f"out{suffix}"
     if existing:
@@ -401,7 +406,7 @@ def test_a_full_disk_while_writing_excel_is_one_line_and_leaves_nothing(
 def test_any_other_write_failure_is_one_line_too(tmp_path, monkeypatch):
     monkeypatch.setattr(_FailingArrowWriter, "when", "write", raising=False)
     monkeypatch.setattr(_FailingArrowWriter, "errno", errno.EIO, raising=False)
-    monkeypatch.setattr(writing.pacsv, "CSVWriter", _FailingArrowWriter)
+    monkeypatch.setattr(writing, "_CsvStream", _FailingArrowWriter)
     with pytest.raises(OutputFileError, match=r"cannot write .*out\.csv: Input/output error"):
         write_table(FRAME, tmp_path / "out.csv")
     assert list(tmp_path.iterdir()) == []
