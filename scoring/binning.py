@@ -8,6 +8,7 @@ it, which are then compared. Both give the count of a binary search, bit for bit
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import numpy as np
@@ -38,7 +39,7 @@ def edge_counts(
     """
     x = np.ascontiguousarray(x, dtype=np.float64)
     if len(x) > _FEW_ROWS and len(edges) > _COMPARED_EDGES:
-        grid = _Grid.of(np.asarray(edges, dtype=np.float64))
+        grid = _grid(np.asarray(edges, dtype=np.float64).tobytes())
         if grid is not None:
             return grid.counts(x, side, dtype)
     if len(x) <= _FEW_ROWS or len(edges) > 128:  # one binary search a value beats the passes
@@ -53,6 +54,12 @@ def edge_counts(
         compare(x, edge, out=above)
         out += above
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _grid(edges: bytes) -> _Grid | None:
+    """The grid of some edges (as the bytes of their floats), made once for every chunk."""
+    return _Grid.of(np.frombuffer(edges, dtype=np.float64))
 
 
 class _Grid:
