@@ -19,7 +19,7 @@ from scoring.tiers import readiness_scores
 if TYPE_CHECKING:
     from scoring.registry import LoadedModel
 
-__all__ = ["ScoringModel", "tiers_of"]
+__all__ = ["ScoringModel", "tier_codes", "tiers_of"]
 
 
 class ScoringModel:
@@ -59,11 +59,16 @@ def tiers_of(probability: np.ndarray, cutoffs: dict[str, float]) -> np.ndarray:
     below every cut-off, or missing, is the lowest tier. ``cutoffs`` gives the lower bound of
     every tier in :data:`~scoring.contract.TIERS` but the last.
     """
+    return np.array(TIERS, dtype=object).take(tier_codes(probability, cutoffs))
+
+
+def tier_codes(probability: np.ndarray, cutoffs: dict[str, float]) -> np.ndarray:
+    """:func:`tiers_of` as positions in :data:`~scoring.contract.TIERS` (0 is the best tier)."""
     tenths = np.rint(readiness_scores(probability) * 10.0)  # the shown score, exactly
-    tiers = np.full(len(tenths), TIERS[-1], dtype=object)
-    for tier in reversed(TIERS[:-1]):
+    codes = np.full(len(tenths), len(TIERS) - 1, dtype=np.intp)
+    for code in range(len(TIERS) - 2, -1, -1):
         # The lowest shown score at or above the cut-off, in tenths; rounding first keeps
         # 1000 * 0.15 (149.99999999999997 or so) at 150, never 151.
-        needed = np.ceil(np.round(1000.0 * cutoffs[tier], 6))
-        tiers[tenths >= needed] = tier
-    return tiers
+        needed = np.ceil(np.round(1000.0 * cutoffs[TIERS[code]], 6))
+        codes[tenths >= needed] = code
+    return codes
