@@ -77,12 +77,12 @@ SCORES_LAYOUT = SheetLayout(
     tier_colored=("readiness_tier", "tier_name"),
 )
 _PROGRESS_ROWS = 10_000  # rows written between two reports of progress
-#: Pieces a chunk is scored in, to CSV or Excel: four are alive at once (one read ahead, one
-#: validated ahead, one scored, one written), about two chunks' rows. A file of one chunk is in
-#: two pieces too, so its pipeline is as full as a long file's: a long file's peak stays that of
-#: a short one. Halves, not quarters: each piece costs a fixed share of calls to Arrow and numpy
-#: (some 10 ms a stage): quarters spent 11 % more CPU on 1M rows for 15 % less memory.
-_PIECES = 2
+#: Pieces of a chunk in memory at once while scoring to CSV or Excel: one read ahead, one
+#: validated ahead, one scored and one written. A file of one chunk is in four pieces too, so
+#: memory is as full as a long file's: a long file's peak stays that of a short one. (Halves
+#: spent some 5-10 % less CPU on 1M rows, but a 1M file's peak rose to 1.25 times a 100k
+#: file's, over the 1.2 the benchmark holds it to.)
+_PIECES = 4
 #: Called with how many more rows were written (scores and rejects: all add up to rows read).
 Progress = Callable[[int], None]
 Extra = Callable[[pd.DataFrame, pd.DataFrame, np.ndarray], pd.DataFrame]
@@ -246,9 +246,9 @@ def score_file(
 ) -> ScoreSummary:
     """Score a whole file, chunk by chunk, into ``out`` (and ``rejects``, ``summary``).
 
-    About two chunks' rows are in memory at once (the local engine works on halves of a chunk,
-    :data:`_PIECES`, one in each of four stages; whole chunks for a Parquet ``out``, whose row
-    groups follow them), so memory stays flat however long the file.
+    About ``chunk_size`` rows are in memory at once (the local engine works on quarters of it,
+    :data:`_PIECES`, one in each stage; whole chunks for a Parquet ``out``, whose row groups
+    follow them), so memory stays flat however long the file.
     ``extra(valid, scored, X)`` may add columns to each scored chunk (e.g. the next step).
     ``header_row`` (1-based) forces the header row, else it is found. ``engine(pipeline,
     chunk_size, lang)`` yields the scored pieces in file order (the Dask engine's); by default

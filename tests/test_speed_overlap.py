@@ -232,7 +232,7 @@ def test_a_job_error_is_raised_once_and_later_jobs_are_skipped():
     assert raised.value is boom and ran == []
 
 
-def test_the_local_engine_scores_half_chunks(scoring_model, dirty_csv, tmp_path, monkeypatch):
+def test_the_local_engine_scores_quarter_chunks(scoring_model, dirty_csv, tmp_path, monkeypatch):
     sizes = []
     scored_pieces = batch._scored_pieces
 
@@ -243,7 +243,7 @@ def test_the_local_engine_scores_half_chunks(scoring_model, dirty_csv, tmp_path,
 
     monkeypatch.setattr(batch, "_scored_pieces", counting)
     score_file(dirty_csv, scoring_model, tmp_path / "s.csv", chunk_size=400)
-    assert sizes == [200, 200, 200, 100]  # 700 rows in halves of 400
+    assert sizes == [100] * 7  # 700 rows in quarters of 400
     sizes.clear()
     score_file(dirty_csv, scoring_model, tmp_path / "s.parquet", chunk_size=400)
     assert sizes == [400, 300]  # Parquet: row groups follow whole chunks, as before
