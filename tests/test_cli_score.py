@@ -159,3 +159,24 @@ def test_persian_csv_starts_with_a_byte_order_mark(trained, dirty_csv, tmp_path)
     out = tmp_path / "scores.csv"
     _ok(_score(trained, dirty_csv, out, "--lang", "fa"))
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_a_long_run_keeps_start_up_out_of_garbage_collection(tmp_path):
+    """Only a file of 16 MiB or more freezes what is loaded; a short run pays nothing."""
+    import gc
+
+    from scoring.cli.common import freeze_start_up
+
+    small, large = tmp_path / "small.csv", tmp_path / "large.csv"
+    small.write_text("coop_id\nC1\n", encoding="utf-8")
+    with large.open("wb") as handle:
+        handle.truncate(16 << 20)  # sparse: 16 MiB on paper
+    gc.unfreeze()
+    try:
+        freeze_start_up(small)
+        freeze_start_up(tmp_path / "missing.csv")
+        assert gc.get_freeze_count() == 0
+        freeze_start_up(large)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

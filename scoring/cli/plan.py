@@ -22,6 +22,7 @@ from scoring.cli.common import (
     SheetOption,
     app,
     err,
+    freeze_start_up,
     load_model_option,
     out,
     tell_header_row,
@@ -93,6 +94,7 @@ def plan(
         err.print(f"warning: {note}", markup=False, soft_wrap=True)
     scoring_model = ScoringModel(load_model_option(registry, model))
     catalogue = load_programs(programs, scoring_model.contract)
+    freeze_start_up(file)
     result = plan_file(
         file,
         scoring_model,

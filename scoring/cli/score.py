@@ -20,6 +20,7 @@ from scoring.cli.common import (
     StrictOption,
     app,
     err,
+    freeze_start_up,
     load_model_option,
     out,
     tell_header_row,
@@ -117,6 +118,7 @@ def score(
     )
     from scoring.cli.serve import recording
 
+    freeze_start_up(file)
     with recording(db, file, scoring_model, options) as recorder:
         if engine is Engine.dask:
             from scoring.distributed import score_file_dask
