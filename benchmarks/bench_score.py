@@ -14,6 +14,10 @@ with the others and repeated; ratios are taken within each repeat, then the medi
   (id and a float): no program that reads the file and writes scores can be much faster.
   For ``.xlsx`` the floor is calamine reading the sheet and xlsxwriter writing two columns.
 
+With ``--before CHECKOUT`` (an earlier commit's tree, e.g. from ``git worktree add``), the
+engine of that checkout runs in the same run on the same files (``before en``, ``before fa``),
+and the run checks that both wrote the same bytes.
+
 Also: the engine with :data:`scoring.pipeline.VALIDATE_AHEAD` off (the gain of the second
 thread), a 200-row file against a bare ``import numpy, pandas, pyarrow.csv`` (the import tax),
 with ``python -X importtime`` telling where the start-up goes, and the engine's peak RSS on a
@@ -189,18 +193,24 @@ class Case:
     """One process to time: its role, its input, how many rows it must read."""
 
     name: str
-    role: str  # engine, serial, reference, floor, bare
+    role: str  # engine, serial, reference, floor, bare, before
     path: Path | None
     rows: int
 
 
-def plan_cases(groups: list[str], rows: int, xlsx_rows: int) -> list[Case]:
-    """The cases the groups need (each once), inputs generated and cached."""
+def plan_cases(groups: list[str], rows: int, xlsx_rows: int, before: bool = False) -> list[Case]:
+    """The cases the groups need (each once), inputs generated and cached; ``before`` adds an
+    earlier checkout's engine beside this one's on the 1M files."""
     big = sample_paths(rows)
     cases: dict[str, Case] = {}
 
     def add(name: str, role: str, path: Path | None, n: int) -> None:
         cases.setdefault(name, Case(name, role, path, n))
+
+    if before:
+        for lang in ("en", "fa"):
+            add(f"engine {lang}", "engine", big[lang], rows)
+            add(f"before {lang}", "before", big[lang], rows)
 
     if {"en", "fa", "ahead"} & set(groups):
         add("engine en", "engine", big["en"], rows)
@@ -241,12 +251,19 @@ def command(case: Case, out: Path, summary: Path, fitted: Path, model: str) -> l
         return [python, str(SCRIPT), "--reference", str(case.path), str(fitted), str(out)]
     if case.role == "floor":
         return [python, str(SCRIPT), "--floor", str(case.path), str(out)]
-    start = ["-m", "scoring"] if case.role == "engine" else ["-c", SERIAL]
+    # -P: not the current folder first, where this checkout's package would hide the other's.
+    start = {"engine": ["-m", "scoring"], "before": ["-P", "-m", "scoring"]}.get(
+        case.role, ["-c", SERIAL]
+    )
     return [python, *start, "score", str(case.path), "--out", str(out), "--registry",
             str(REGISTRY), "--model", model, "--quiet", "--summary", str(summary)]  # fmt: skip
 
 
-def child_env() -> dict[str, str]:
+#: The earlier checkout whose engine the ``before`` cases run (``--before``).
+BEFORE: Path | None = None
+
+
+def child_env(role: str = "engine") -> dict[str, str]:
     """The environment of every measured process: two OpenMP threads, and bytecode allowed.
 
     numpy, pandas and pyarrow come with compiled bytecode from their wheels; an environment
@@ -255,6 +272,8 @@ def child_env() -> dict[str, str]:
     """
     env = {**os.environ, "OMP_NUM_THREADS": "2"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if role == "before" and BEFORE is not None:  # found before the installed copy
+        env["PYTHONPATH"] = str(BEFORE)
     return env
 
 
@@ -262,8 +281,8 @@ def measure(case: Case, fitted: Path, model: str) -> dict:
     """One whole-process run of ``case``; its rows checked, its output's digest kept."""
     suffix = ".xlsx" if case.path is not None and case.path.suffix == ".xlsx" else ".csv"
     out, summary = CACHE / f"out-{os.getpid()}{suffix}", CACHE / f"summary-{os.getpid()}.json"
-    run = run_process(command(case, out, summary, fitted, model), env=child_env())
-    if case.role in ("engine", "serial"):
+    run = run_process(command(case, out, summary, fitted, model), env=child_env(case.role))
+    if case.role in ("engine", "serial", "before"):
         told = json.loads(summary.read_text(encoding="utf-8"))
         run.update(rows=told["rows_read"], inner_seconds=told["seconds"])
         run["output_sha256"] = hashlib.sha256(out.read_bytes()).hexdigest()
@@ -287,6 +306,8 @@ RATIOS = [
     ("engine xlsx / floor xlsx", "engine xlsx", "floor xlsx", None),
     ("engine en / serial en (validating thread)", "engine en", "serial en", None),
     ("engine 200 rows / bare import", "engine 200 rows", "bare import", 2.0),
+    ("engine en / before en", "engine en", "before en", None),
+    ("engine fa / before fa", "engine fa", "before fa", None),
 ]
 
 
@@ -415,6 +436,8 @@ def main() -> None:
                         help=f"comma-separated groups among {', '.join(GROUPS)}")  # fmt: skip
     parser.add_argument("--model", help=f"model reference in {REGISTRY} (default: {MODEL})")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "score.json")
+    parser.add_argument("--before", type=Path,
+                        help="an earlier checkout: its engine runs beside this one's")  # fmt: skip
     for hidden, n in (("--reference", 3), ("--floor", 2), ("--fit", 2), ("--make-xlsx", 2)):
         parser.add_argument(hidden, nargs=n, help=argparse.SUPPRESS)
     parser.add_argument("--train", help=argparse.SUPPRESS)
@@ -426,8 +449,18 @@ def main() -> None:
     unknown = sorted(set(groups) - set(GROUPS))
     if unknown:
         parser.error(f"unknown case group(s) {unknown}; choose among {', '.join(GROUPS)}")
+    global BEFORE
+    if args.before is not None:
+        BEFORE = args.before.resolve()
+        if not (BEFORE / "scoring" / "__init__.py").exists():
+            parser.error(f"--before {args.before}: no scoring package there")
+        compileall.compile_dir(BEFORE / "scoring", quiet=1)
+        found = run_process([sys.executable, "-P", "-c", "import scoring; print(scoring.__file__)"],
+                            env=child_env("before"))["stdout"].strip()  # fmt: skip
+        if not Path(found).is_relative_to(BEFORE):
+            parser.error(f"--before {args.before}: its package is hidden by {found}")
     model, fitted = prepare(args)
-    cases = plan_cases(groups, args.rows, args.xlsx_rows)
+    cases = plan_cases(groups, args.rows, args.xlsx_rows, before=BEFORE is not None)
     runs: dict[str, list[dict]] = {case.name: [] for case in cases}
     load_before = load_average()
     for repeat in range(args.repeat):  # interleaved, every other repeat backwards
@@ -439,12 +472,19 @@ def main() -> None:
         digests = {r["output_sha256"] for name in ("engine en", "serial en") for r in runs[name]}
         if len(digests) != 1:
             raise AssertionError("the engine wrote different outputs with and without the thread")
+    if BEFORE is not None:  # the same model, the same bytes: only the time may differ
+        for lang in ("en", "fa"):
+            digests = {r["output_sha256"] for name in (f"engine {lang}", f"before {lang}")
+                       for r in runs[name]}  # fmt: skip
+            if len(digests) != 1:
+                print(f"note: the earlier checkout wrote other bytes ({lang})", file=sys.stderr)
     profile = import_profile(sample_paths(200)["en"], model) if "startup" in groups else None
     results, ratios, memory = summarise(cases, runs)
     report(results, ratios, memory, profile)
     print(f"load average (1, 5, 15 min) before: {load_before}, after: {load_after}")
     saved = {**versions(), "command": " ".join(["benchmarks/bench_score.py", *sys.argv[1:]]),
              "rows": args.rows, "xlsx_rows": args.xlsx_rows, "repeat": args.repeat,
+             "before": None if BEFORE is None else str(BEFORE),
              "model": model, "load_average_before_after": [load_before, load_after],
              "ratios": ratios, "memory": memory, "import_profile": profile,
              "cases": results}  # fmt: skip
