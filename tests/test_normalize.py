@@ -582,3 +582,16 @@ def test_normalize_chunk_types_every_column_and_keeps_originals():
     assert chunk.unreadable["iso9001"][1] == "is not yes/no"
     assert chunk.originals["members"].to_pylist() == ["۱۲", "abc"]
     assert dict(chunk.unknown_categories["province"]) == {"nowhere": 1}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(alphabet=",1٬۲ a.", max_size=8)), max_size=30),
+    st.integers(0, 5),
+)
+def test_commas_come_out_as_arrows_replace_takes_them_out(cells, cut):
+    """The grouping commas are removed on the column's bytes; Arrow's replace is the check."""
+    from scoring.normalize import _without_commas
+
+    text = pa.array(cells, pa.string()).slice(min(cut, len(cells)))
+    assert _without_commas(text).equals(pc.replace_substring(text, ",", ""))
