@@ -111,6 +111,8 @@ class FeatureMatrix:
                 codes = codes.astype(np.float64)
             codes[codes < 0] = np.nan
             return codes
+        if values.dtype.kind == "f":  # normalised numbers already: no per-value coercion
+            return values.to_numpy(dtype=np.float64)
         return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
 
 
