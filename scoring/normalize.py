@@ -124,9 +124,7 @@ def translate_digits(array: pa.Array) -> pa.Array:
     if len(maybe):
         translated[maybe] = ord("-")
         keep[maybe + 1] = keep[maybe + 2] = False
-    kept_before = np.zeros(len(data) + 1, dtype=np.int32)
-    np.cumsum(keep, dtype=np.int32, out=kept_before[1:])
-    return _string_array(array, kept_before[offsets], translated.take(np.flatnonzero(keep)))
+    return _kept_bytes(array, offsets, translated, keep)
 
 
 def parse_number(raw: pa.Array, column: Column, *, factor: Decimal = _ONE) -> ParsedColumn:
@@ -449,6 +447,16 @@ def _persian_letters(text: pa.Array) -> pa.Array:
     return _string_array(text, offsets, data)
 
 
+def _kept_bytes(
+    like: pa.Array, offsets: np.ndarray, data: np.ndarray, keep: np.ndarray
+) -> pa.StringArray:
+    """The cells of ``like`` made of the bytes of ``data`` that ``keep`` marks (each cell's
+    offsets recounted), missing where ``like`` is."""
+    kept_before = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum(keep, dtype=np.int32, out=kept_before[1:])
+    return _string_array(like, kept_before[offsets], data[keep])
+
+
 def _string_array(like: pa.Array, offsets: np.ndarray, data: np.ndarray) -> pa.StringArray:
     """A string array of new offsets and bytes with the cells missing in ``like``."""
     validity = None
@@ -510,10 +518,7 @@ def _without_commas(text: pa.Array) -> pa.Array:
     """The cells with every ``,`` taken out (``pc.replace_substring(text, ",", "")``), on the
     bytes of the whole column at once."""
     offsets, data = text_buffers(text)
-    keep = data != _COMMA
-    kept_before = np.zeros(len(data) + 1, dtype=offsets.dtype)
-    np.cumsum(keep, dtype=offsets.dtype, out=kept_before[1:])
-    return _string_array(text, kept_before[offsets], data[keep])
+    return _kept_bytes(text, offsets, data, data != _COMMA)
 
 
 def _parse_floats(text: pa.Array) -> np.ndarray:

@@ -413,10 +413,9 @@ class _CsvStream:
         self._sink = sink
         self._rows = pacsv.WriteOptions(include_header=False, delimiter=options.delimiter)
         pacsv.write_csv(schema.empty_table(), sink, write_options=options)  # the header line
-        self._delimiter = options.delimiter
 
     def write_table(self, table: pa.Table) -> None:
-        rows = csv_rows(table, self._delimiter)
+        rows = csv_rows(table, self._rows.delimiter)
         if rows is None:
             pacsv.write_csv(table, self._sink, write_options=self._rows)
         else:
