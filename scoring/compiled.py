@@ -172,12 +172,15 @@ class CompiledScorer:
         does); every table, reason and sub-score is then read from these codes.
         """
         X = self._check(X)
-        # Binned feature by feature into contiguous rows, then turned once into the
-        # (row, feature) layout the lookups read.
-        codes = np.empty((X.shape[1], X.shape[0]), dtype=np.intp)  # intp: numpy's fast take
+        # Binned feature by feature into contiguous rows of the smallest codes, then turned
+        # once into the (row, feature) layout the lookups read, as intp (numpy's fast take):
+        # transposing one-byte codes and widening them in the same pass is some 15 times
+        # faster than transposing intp codes.
+        small = code_type(max((t.slots for t in self.tables), default=1))
+        codes = np.empty((X.shape[1], X.shape[0]), dtype=small)
         for j, table in enumerate(self.tables):
             codes[j] = table.codes(X[:, j])
-        return np.ascontiguousarray(codes.T)
+        return codes.T.astype(np.intp, order="C")
 
     def indices_of(self, X: np.ndarray, features: Sequence[int]) -> np.ndarray:
         """The cells of the columns of ``X``, which hold the values of ``features`` (positions
@@ -198,13 +201,11 @@ class CompiledScorer:
 
     def contributions_at(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Contributions of rows given by their cells (from :meth:`indices`)."""
-        # Every table's cells end to end: one gather fills the whole (row, feature) matrix.
-        cells = [table.cells() for table in self.tables]
-        offsets = np.cumsum([0, *(len(c) for c in cells[:-1])]).astype(np.intp)
-        if len(cells):
-            features = np.concatenate(cells).take(index + offsets)
-        else:
-            features = np.empty(index.shape, dtype=np.float64)
+        # One gather per table from its own few cells (they stay in cache): some three times
+        # faster than one gather of the whole matrix from every table's cells end to end.
+        features = np.empty(index.shape, dtype=np.float64)
+        for j, table in enumerate(self.tables):
+            features[:, j] = table.cells().take(index[:, j])
         pairs = np.empty((len(index), len(self.pairs)), dtype=np.float64)
         for k, pair in enumerate(self.pairs):
             flat = index[:, pair.first] * pair.values.shape[1] + index[:, pair.second]
