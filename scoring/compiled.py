@@ -201,8 +201,8 @@ class CompiledScorer:
 
     def contributions_at(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Contributions of rows given by their cells (from :meth:`indices`)."""
-        # One gather per table from its own few cells (they stay in cache): some three times
-        # faster than one gather of the whole matrix from every table's cells end to end.
+        # One gather per table from its own few cells, which stay in cache (no (n, features)
+        # matrix of offset cells is made; on 1M rows about as fast as one gather of it).
         features = np.empty(index.shape, dtype=np.float64)
         for j, table in enumerate(self.tables):
             features[:, j] = table.cells().take(index[:, j])

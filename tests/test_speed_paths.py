@@ -267,3 +267,27 @@ def test_the_thread_and_its_halves_write_the_bytes_of_one_thread(
     scores = pd.read_csv(serial / "s.csv")
     assert one.mean_probability == pytest.approx(scores["export_probability"].mean(), rel=1e-12)
     assert one.rows_rejected > 0 and one.rows_read == 700
+
+
+def test_cells_and_contributions_of_tables_of_one_and_two_byte_codes():
+    # 400 edges: 402 cells, two-byte codes beside a one-byte table. Every value is checked
+    # against each table's own `index` and its cell read directly, row by row.
+    rng = np.random.default_rng(7)
+    wide = FeatureTable("a", "numeric", np.arange(400.0), rng.normal(size=401), -1.0)
+    narrow = FeatureTable("b", "numeric", np.array([0.5]), np.array([0.1, 0.2]), 0.3)
+    pair = PairTable(0, 1, rng.normal(size=(402, 3)))
+    scorer = CompiledScorer(["a", "b"], [wide, narrow], [pair], 0.0)
+    X = np.column_stack([rng.uniform(-5, 405, 500), rng.uniform(0, 1, 500)])
+    X[::7, 0] = np.nan
+    X[::11, 1] = np.nan
+    index = scorer.indices(X)
+    assert index.dtype == np.intp and index.flags.c_contiguous
+    assert index[:, 0].tolist() == wide.index(X[:, 0]).tolist()
+    assert index[:, 1].tolist() == narrow.index(X[:, 1]).tolist()
+    assert index[:, 0].max() > 255  # the two-byte cells are reached
+    features, pairs = scorer.contributions_at(index)
+    for row in range(len(X)):
+        i, j = index[row]
+        assert features[row, 0] == (wide.values[i] if i < 401 else wide.missing)
+        assert features[row, 1] == (narrow.values[j] if j < 2 else narrow.missing)
+        assert pairs[row, 0] == pair.values[i, j]
