@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -138,20 +137,43 @@ def score_frame(
 
 
 class _ExactSum:
-    """A sum of floats, correctly rounded whatever the chunks they come in (as two floats)."""
+    """A sum of floats, exact whatever the chunks they come in, rounded once at the end.
+
+    Each finite value is ``q * 2**(e - 53)`` with ``q`` an integer of 53 bits (``np.frexp``).
+    Values of one exponent are added in numpy, ``q`` split in two halves of 27 and 26 bits whose
+    float sums stay exact (below 2**53) for slices of up to 2**24 values; the few sums, one per
+    exponent met, are added to a Python integer in units of 2**-1126 (the smallest double is
+    2**-1074). Python rounds the integer's quotient correctly: the total is ``math.fsum`` of
+    every value added. NaN is left out; an infinity is added as a float.
+    """
+
+    _UNIT = 1126  # the total is self._exact * 2**-_UNIT
+    _SLICE = 1 << 24
 
     def __init__(self) -> None:
-        self._high, self._low = 0.0, 0.0
+        self._exact = 0
+        self._infinite = 0.0
 
     def add(self, values: np.ndarray) -> None:
         """Add the values that are not NaN."""
-        terms = [self._high, self._low, *values[~np.isnan(values)].tolist()]
-        self._high = math.fsum(terms)
-        terms.append(-self._high)
-        self._low = math.fsum(terms)  # what the rounded sum left out
+        values = np.asarray(values, dtype=np.float64)
+        finite = np.isfinite(values)
+        if not finite.all():
+            self._infinite += float(values[np.isinf(values)].sum())
+            values = values[finite]
+        for start in range(0, len(values), self._SLICE):
+            mantissa, exponent = np.frexp(values[start : start + self._SLICE])
+            q = np.ldexp(mantissa, 53).astype(np.int64)  # exact: |q| < 2**53
+            shift = exponent + (self._UNIT - 53)  # value * 2**_UNIT == q << shift, shift >= 0
+            high = np.bincount(shift, weights=q >> 26)
+            low = np.bincount(shift, weights=q & ((1 << 26) - 1))
+            for at in np.flatnonzero((high != 0) | (low != 0)).tolist():
+                self._exact += ((int(high[at]) << 26) + int(low[at])) << at
 
     def total(self) -> float:
-        return self._high + self._low
+        if self._infinite:
+            return self._infinite
+        return self._exact / (1 << self._UNIT)
 
 
 def _features(model: ScoringModel, valid: pd.DataFrame) -> np.ndarray:

@@ -13,6 +13,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import scoring.pipeline as pipeline
 from scoring.batch import _ExactSum, score_file, score_frame
@@ -220,6 +222,25 @@ def test_the_exact_sum_does_not_depend_on_the_chunks():
         for part in np.split(values, cuts):
             total.add(part)
         assert total.total() == expected
+
+
+@given(
+    st.lists(
+        st.lists(st.floats(allow_nan=True, allow_infinity=False), max_size=40), max_size=6
+    )
+)
+def test_the_exact_sum_is_fsum_of_every_value(parts):
+    # Any finite doubles, subnormals and both zeros among them, in any chunks: the one
+    # correctly rounded sum of them all (math.fsum's), NaN left out.
+    every = [v for part in parts for v in part if not math.isnan(v)]
+    try:
+        expected = math.fsum(every)
+    except OverflowError:  # the exact sum is beyond the largest double
+        return
+    total = _ExactSum()
+    for part in parts:
+        total.add(np.array(part, dtype=np.float64))
+    assert total.total() == expected
 
 
 @pytest.fixture(scope="module")
