@@ -454,7 +454,12 @@ def _kept_bytes(
     offsets recounted), missing where ``like`` is."""
     kept_before = np.zeros(len(data) + 1, dtype=np.int32)
     np.cumsum(keep, dtype=np.int32, out=kept_before[1:])
-    return _string_array(like, kept_before[offsets], data[keep])
+    # Boolean indexing is fast where few bytes go (commas) and slow where many go in no
+    # pattern a branch predicts (the second byte of every Persian digit): np.compress keeps
+    # the same bytes at a steady ~0.7 ns a byte, a third of indexing's time there.
+    dropped = len(data) - int(kept_before[-1])
+    kept = np.compress(keep, data) if dropped * 16 > len(data) else data[keep]
+    return _string_array(like, kept_before[offsets], kept)
 
 
 def _string_array(like: pa.Array, offsets: np.ndarray, data: np.ndarray) -> pa.StringArray:

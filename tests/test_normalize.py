@@ -595,3 +595,25 @@ def test_commas_come_out_as_arrows_replace_takes_them_out(cells, cut):
 
     text = pa.array(cells, pa.string()).slice(min(cut, len(cells)))
     assert _without_commas(text).equals(pc.replace_substring(text, ",", ""))
+
+
+@pytest.mark.parametrize("dropped", [0.0, 0.01, 0.06, 0.07, 0.5, 1.0])
+def test_kept_bytes_are_the_same_whichever_way_they_are_gathered(dropped):
+    """Few bytes dropped are gathered by boolean indexing, many by np.compress (faster there):
+    both keep exactly the marked bytes of each cell, cell by cell, missing cells missing."""
+    from scoring.buffers import text_buffers
+    from scoring.normalize import _kept_bytes
+
+    rng = np.random.default_rng(int(dropped * 100))
+    cells = ["".join(rng.choice(list("ab۱,٬ "), rng.integers(0, 12))) for _ in range(400)]
+    cells[::37] = [None] * len(cells[::37])
+    text = pa.array(cells, pa.string()).slice(3)
+    offsets, data = text_buffers(text)
+    keep = rng.random(len(data)) >= dropped
+    expected = []
+    for i, cell in enumerate(text.to_pylist()):  # the plain way: cell by cell, in Python
+        start, end = int(offsets[i]), int(offsets[i + 1])
+        kept = bytes(b for b, k in zip(data[start:end], keep[start:end], strict=True) if k)
+        expected.append(None if cell is None else kept)
+    got = _kept_bytes(text, offsets, data, keep)
+    assert got.view(pa.binary()).to_pylist() == expected  # bytes: a cut may split a letter
