@@ -224,11 +224,7 @@ def test_the_exact_sum_does_not_depend_on_the_chunks():
         assert total.total() == expected
 
 
-@given(
-    st.lists(
-        st.lists(st.floats(allow_nan=True, allow_infinity=False), max_size=40), max_size=6
-    )
-)
+@given(st.lists(st.lists(st.floats(allow_nan=True, allow_infinity=False), max_size=40), max_size=6))
 def test_the_exact_sum_is_fsum_of_every_value(parts):
     # Any finite doubles, subnormals and both zeros among them, in any chunks: the one
     # correctly rounded sum of them all (math.fsum's), NaN left out.
