@@ -15,6 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from scoring.buffers import text_buffers
+
 __all__ = [
     "ASCII_DIGITS",
     "fold_matches",
@@ -133,18 +135,52 @@ def fold_matches(
     matched = np.zeros(len(text), dtype=bool)
     if not words or not len(text):
         return matched
-    first, last = _edge_characters(words)
-    maybe = pc.and_(
-        pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=first),
-        pc.is_in(pc.utf8_slice_codeunits(text, -1), value_set=last),
-    )
-    candidates = np.flatnonzero(pc.fill_null(maybe, False).to_numpy(zero_copy_only=False))
+    candidates = _edge_candidates(text, words)
     if not len(candidates):
         return matched
     codes, _, folded = fold_values(text.take(pa.array(candidates)))
     hit = np.array([word in words for word in folded] + [False])  # code -1 (missing) picks False
     matched[candidates] = hit[codes]
     return matched
+
+
+def _edge_candidates(text: pa.Array, words: frozenset[str]) -> np.ndarray:
+    """Positions of the cells whose first and last characters may begin and end a word.
+
+    The first and last bytes of every cell are looked up in numpy first: an ASCII byte there
+    is the whole character, so most cells (ids, names in Latin letters) are ruled out without
+    an Arrow pass; the cells left, which start or end beyond ASCII, are checked by character.
+    """
+    first_bytes, last_bytes = _edge_bytes(words)
+    offsets, data = text_buffers(text)
+    present = offsets[1:] > offsets[:-1]  # an empty cell folds to no word
+    if text.null_count:
+        present &= text.is_valid().to_numpy(zero_copy_only=False)
+    if not len(data):
+        return np.flatnonzero(present)
+    maybe = present & first_bytes.take(data.take(offsets[:-1], mode="clip"))
+    maybe &= last_bytes.take(data.take(offsets[1:] - 1, mode="clip"))
+    candidates = np.flatnonzero(maybe)
+    if not len(candidates):
+        return candidates
+    subset = text.take(pa.array(candidates))
+    first, last = _edge_characters(words)
+    exact = pc.and_(
+        pc.is_in(pc.utf8_slice_codeunits(subset, 0, 1), value_set=first),
+        pc.is_in(pc.utf8_slice_codeunits(subset, -1), value_set=last),
+    )
+    return candidates[pc.fill_null(exact, False).to_numpy(zero_copy_only=False)]
+
+
+@functools.lru_cache(maxsize=8)
+def _edge_bytes(words: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per byte value: whether a cell starting (ending) with that byte may start (end) a word
+    once folded. Bytes of 0x80 and up begin or end a longer character: always maybe."""
+    first, last = (set(chars.to_pylist()) for chars in _edge_characters(words))
+    high = np.arange(256) >= 0x80
+    starts = np.array([chr(b) in first for b in range(256)]) | high
+    ends = np.array([chr(b) in last for b in range(256)]) | high
+    return starts, ends
 
 
 @functools.lru_cache(maxsize=8)

@@ -165,6 +165,9 @@ def test_fold_matches_is_folding_each_cell(cells):
     expected = [c is not None and fold_text(c) in CONTRACT.totals for c in cells]
     got = fold_matches(pa.array(cells, pa.string()), CONTRACT.totals)
     assert got.tolist() == expected
+    # A slice (offsets not from 0) and large text (64-bit offsets), as chunks hand them over.
+    sliced = pa.array(["جمع", *cells], pa.large_string()).slice(1)
+    assert fold_matches(sliced, CONTRACT.totals).tolist() == expected
 
 
 def test_validate_counts_totals_rows(tmp_path):
