@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.lib.stride_tricks import sliding_window_view
 
 from scoring.buffers import text_buffers
 from scoring.contract import Column, Contract
@@ -36,6 +37,8 @@ _TOTALS = "totals row"
 _PACKED_BYTES = 32  # ids up to this long are hashed in numpy
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX_1, _MIX_2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
+#: ``_LOW_BYTES[k]``: the word whose first ``k`` bytes in memory are 0xFF, the rest zero.
+_LOW_BYTES = (np.arange(8) < np.arange(9)[:, None]).astype(np.uint8).__mul__(255).view(np.uint64)[:, 0]
 
 
 @dataclass
@@ -253,13 +256,14 @@ def _hash_texts(texts: pa.Array) -> np.ndarray:
     offsets, data = text_buffers(texts)
     lengths = np.diff(offsets)
     hashes = lengths.astype(np.uint64) * _GOLDEN
-    word = np.empty((len(lengths), 8), dtype=np.uint8)
     starts = offsets[:-1]
+    # Every run of 8 bytes of the column (zeros past its end), each readable as one word.
+    windows = sliding_window_view(np.concatenate([data, np.zeros(8, np.uint8)]), 8)
     for first in range(0, min(int(lengths.max(initial=0)), _PACKED_BYTES), 8):
-        for k in range(8):
-            byte = data.take(starts + (first + k), mode="clip")
-            word[:, k] = np.where(lengths > first + k, byte, 0)
-        mixed = hashes ^ word.view(np.uint64)[:, 0]
+        at = np.minimum(starts + first, len(data))
+        word = windows[at].view(np.uint64)[:, 0]  # the cell's bytes first..first+7, and after
+        word &= _LOW_BYTES[np.clip(lengths - first, 0, 8)]  # the cell's alone: zeros after
+        mixed = hashes ^ word
         for multiplier in (_MIX_1, _MIX_2):
             mixed ^= mixed >> np.uint64(33)
             mixed *= multiplier
@@ -287,25 +291,49 @@ class _SeenIds:
 
     Runs are merged as the digits of a binary counter (a new run absorbs the runs not larger
     than itself): each id is copied about log2(chunks) times in all, not once per later chunk,
-    and at most that many runs are searched. Each hash is in one run only.
+    and at most that many runs are searched. Each hash is in one run only. A byte per slot of
+    :data:`_SLOTS`, marked for every hash added (by its top bits), says which hashes may have
+    been met: only those are searched for, so a file of new ids costs no binary searches (a
+    search into a million ids misses the cache at every step). A slot shared by two hashes
+    makes a needless search, never a missed id.
     """
+
+    _SLOT_BITS = 23  # 8 MiB of slots: at 1M ids met, about one new id in nine is searched for
 
     def __init__(self) -> None:
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # largest first
+        self._slots: np.ndarray | None = None  # made at the first add
+
+    def _slot(self, hashes: np.ndarray) -> np.ndarray:
+        return (hashes >> np.uint64(64 - self._SLOT_BITS)).astype(np.intp)
 
     def look_up(self, hashes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which sorted ``hashes`` were met before, and each one's first row (else ``rows``)."""
         seen = np.zeros(len(hashes), dtype=bool)
+        if self._slots is None or not len(hashes):
+            return seen, rows
+        maybe = np.flatnonzero(self._slots.take(self._slot(hashes)))
+        if not len(maybe):
+            return seen, rows
+        wanted, first_rows = hashes[maybe], rows[maybe]
+        found_any = np.zeros(len(maybe), dtype=bool)
         for run_hashes, run_rows in self._runs:
-            at = np.minimum(np.searchsorted(run_hashes, hashes), len(run_hashes) - 1)
-            found = run_hashes[at] == hashes
+            at = np.minimum(np.searchsorted(run_hashes, wanted), len(run_hashes) - 1)
+            found = run_hashes[at] == wanted
             if found.any():
-                seen |= found
-                rows = np.where(found, run_rows[at], rows)
+                found_any |= found
+                first_rows = np.where(found, run_rows[at], first_rows)
+        if found_any.any():
+            seen[maybe] = found_any
+            rows = rows.copy()
+            rows[maybe] = first_rows
         return seen, rows
 
     def add(self, hashes: np.ndarray, rows: np.ndarray) -> None:
         """Remember new sorted ``hashes`` (none met before) and their rows."""
+        if self._slots is None:
+            self._slots = np.zeros(1 << self._SLOT_BITS, dtype=bool)
+        self._slots[self._slot(hashes)] = True
         while self._runs and len(self._runs[-1][0]) <= len(hashes):
             old_hashes, old_rows = self._runs.pop()
             at = np.searchsorted(old_hashes, hashes)

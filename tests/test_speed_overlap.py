@@ -249,10 +249,13 @@ def test_the_local_engine_scores_quarter_chunks(scoring_model, dirty_csv, tmp_pa
     assert sizes == [400, 300]  # Parquet: row groups follow whole chunks, as before
 
 
-def test_ids_seen_in_runs_repeat_as_a_plain_dictionary_says(scoring_model):
-    """The runs of seen ids (merged as a binary counter) against a dictionary of first rows."""
-    from scoring.validation import Validator
+@pytest.mark.parametrize("slot_bits", [23, 3])
+def test_ids_seen_in_runs_repeat_as_a_plain_dictionary_says(scoring_model, monkeypatch, slot_bits):
+    """The runs of seen ids (merged as a binary counter) against a dictionary of first rows;
+    with 8 slots every new id shares a marked slot, so every id is searched for."""
+    from scoring.validation import Validator, _SeenIds
 
+    monkeypatch.setattr(_SeenIds, "_SLOT_BITS", slot_bits)
     rng = np.random.default_rng(7)
     validator, first = Validator(scoring_model.contract), {}
     row = 2
