@@ -38,7 +38,8 @@ _PACKED_BYTES = 32  # ids up to this long are hashed in numpy
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX_1, _MIX_2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
 #: ``_LOW_BYTES[k]``: the word whose first ``k`` bytes in memory are 0xFF, the rest zero.
-_LOW_BYTES = (np.arange(8) < np.arange(9)[:, None]).astype(np.uint8).__mul__(255).view(np.uint64)[:, 0]
+_LOW_BYTES = np.where(np.arange(8) < np.arange(9)[:, None], 0xFF, 0).astype(np.uint8)
+_LOW_BYTES = _LOW_BYTES.view(np.uint64)[:, 0]
 
 
 @dataclass
