@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from scoring.compiled import sigmoid
 from scoring.contract import TIERS
@@ -174,6 +175,12 @@ class _ExactSum:
         if self._infinite:
             return self._infinite
         return self._exact / (1 << self._UNIT)
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    """``values.value_counts().to_dict()`` counted by Arrow (a third of pandas' cost)."""
+    counts = pc.value_counts(pa.array(values.array, pa.large_string()))
+    return dict(zip(counts.field(0).to_pylist(), counts.field(1).to_pylist(), strict=True))
 
 
 def _features(model: ScoringModel, valid: pd.DataFrame) -> np.ndarray:
@@ -365,7 +372,7 @@ def write_scores(
             result.rows_read += chunk.rows_read
             result.rows_scored += len(scored)
             result.rows_rejected += len(chunk.rejects)
-            result.tiers.update(scored["readiness_tier"].value_counts().to_dict())
+            result.tiers.update(_counts(scored["readiness_tier"]))
             probability_sum.add(scored["export_probability"].to_numpy())
             checked.add(chunk)
             rejected = None

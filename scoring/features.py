@@ -100,10 +100,9 @@ class FeatureMatrix:
         values = frame[name]
         categories = self.categories.get(name)
         if categories is not None:
-            if isinstance(values.dtype, pd.CategoricalDtype) and list(
-                values.cat.categories
-            ) == list(categories):
-                codes = values.cat.codes.to_numpy().astype(np.float64)
+            array = values.array
+            if isinstance(array, pd.Categorical) and list(array.categories) == list(categories):
+                codes = array.codes.astype(np.float64)
             else:
                 # get_indexer gives -1 for values outside the list (pd.Categorical warns, and
                 # will refuse them in pandas 4).
