@@ -175,11 +175,18 @@ def _edge_candidates(text: pa.Array, words: frozenset[str]) -> np.ndarray:
 @functools.lru_cache(maxsize=8)
 def _edge_bytes(words: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
     """Per byte value: whether a cell starting (ending) with that byte may start (end) a word
-    once folded. Bytes of 0x80 and up begin or end a longer character: always maybe."""
-    first, last = (set(chars.to_pylist()) for chars in _edge_characters(words))
-    high = np.arange(256) >= 0x80
-    starts = np.array([chr(b) in first for b in range(256)]) | high
-    ends = np.array([chr(b) in last for b in range(256)]) | high
+    once folded. Bytes of 0x80 and up begin or end a longer character: always maybe.
+
+    Made from the 128 ASCII characters alone, as :func:`_edge_characters` judges each: the
+    whole plane's folding (some 50 ms) is made only if a cell is left to check by character.
+    """
+    starts, ends = np.ones(256, dtype=bool), np.ones(256, dtype=bool)
+    first_letters = {w[0] for w in words if w}
+    last_letters = {w[-1] for w in words if w}
+    for byte in range(0x80):
+        folded = fold_text(chr(byte))
+        starts[byte] = not folded or folded[0] in first_letters
+        ends[byte] = not folded or folded[-1] in last_letters
     return starts, ends
 
 

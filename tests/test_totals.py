@@ -179,3 +179,16 @@ def test_validate_counts_totals_rows(tmp_path):
     assert "totals row" in result.stdout
     frame = pd.read_csv(rejects, dtype=str, keep_default_na=False)
     assert frame.to_dict("records") == [{"row": "3", "coop_id": "", "error": TOTALS}]
+
+
+def test_edge_bytes_agree_with_the_whole_planes_edge_characters():
+    """The ASCII bytes' verdicts are made from 128 characters; the plane's folding, made
+    another way (one translate of every character), must give the same ones."""
+    from scoring.text import _edge_bytes, _edge_characters
+
+    for words in (CONTRACT.totals, frozenset({"total", "x-y", " z"})):
+        starts, ends = _edge_bytes(words)
+        first, last = (set(chars.to_pylist()) for chars in _edge_characters(words))
+        assert [chr(b) in first for b in range(128)] == starts[:128].tolist()
+        assert [chr(b) in last for b in range(128)] == ends[:128].tolist()
+        assert starts[128:].all() and ends[128:].all()  # beyond ASCII: checked by character
