@@ -367,8 +367,9 @@ def write_scores(
         for chunk, scored, X in pieces:
             if extra is not None and len(scored):
                 scored = extra(chunk.valid, scored, X)
-            # Everything read from this chunk is read before it is handed to the writing thread.
-            drift.update(X)
+            # Everything else read from this chunk is read before it is handed to the writing
+            # thread, which also counts its drift (integer counts: the order cannot matter,
+            # and the thread takes jobs in order anyway).
             result.rows_read += chunk.rows_read
             result.rows_scored += len(scored)
             result.rows_rejected += len(chunk.rejects)
@@ -378,7 +379,7 @@ def write_scores(
             rejected = None
             if reject_writer is not None:
                 rejected = translator.table(reject_table(chunk.rejects))
-            behind.submit(partial(_write_piece, writer, scored, reject_writer, rejected))
+            behind.submit(partial(_write_piece, writer, scored, reject_writer, rejected, drift, X))
             if progress is not None:
                 for start in range(0, len(scored), _PROGRESS_ROWS):
                     progress(min(_PROGRESS_ROWS, len(scored) - start))
@@ -404,15 +405,23 @@ def write_scores(
 
 
 def _write_piece(
-    writer: TableWriter, scored: pd.DataFrame, reject_writer: Any, rejected: pd.DataFrame | None
+    writer: TableWriter,
+    scored: pd.DataFrame,
+    reject_writer: Any,
+    rejected: pd.DataFrame | None,
+    drift: DriftMonitor | None = None,
+    X: np.ndarray | None = None,
 ) -> None:
     """Write one chunk's scores and its rejects: a Parquet output in steps of
-    :data:`_PROGRESS_ROWS` rows (its row groups, as they have always been), others at once."""
+    :data:`_PROGRESS_ROWS` rows (its row groups, as they have always been), others at once;
+    then count the chunk's features into ``drift``."""
     step = _PROGRESS_ROWS if writer.suffix in PARQUET_SUFFIXES else max(len(scored), 1)
     for start in range(0, max(len(scored), 1), step):
         writer.write(scored.iloc[start : start + step])
     if rejected is not None:
         reject_writer.write(rejected)
+    if drift is not None:
+        drift.update(X)
 
 
 class _WriteBehind:
