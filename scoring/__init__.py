@@ -7,16 +7,19 @@ plan of support programmes.
 
 from __future__ import annotations
 
-from scoring.contract import Contract, load_contract
-from scoring.errors import (
-    ContractError,
-    InputFileError,
-    ModelError,
-    PlanError,
-    ReadinessError,
-    RegistryError,
-    TrainingError,
-)
+from scoring.collector import paused as _paused
+
+with _paused():  # pandas, numpy and pyarrow are imported here: objects, no garbage
+    from scoring.contract import Contract, load_contract
+    from scoring.errors import (
+        ContractError,
+        InputFileError,
+        ModelError,
+        PlanError,
+        ReadinessError,
+        RegistryError,
+        TrainingError,
+    )
 
 __version__ = "0.1.0"
 

@@ -10,11 +10,14 @@ import os
 import signal
 from typing import Annotated, Any
 
-import typer
+from scoring.collector import end_of_start_up, pause_for_start_up, paused
 
-from scoring.cli import data, models, plan, reports, score  # noqa: F401 (registers commands)
-from scoring.cli.common import app, err, out, user_errors
-from scoring.cli.serve import serve, tokens_app
+with paused():  # typer, rich and the commands: objects, no garbage
+    import typer
+
+    from scoring.cli import data, models, plan, reports, score  # noqa: F401 (registers commands)
+    from scoring.cli.common import app, err, out, user_errors
+    from scoring.cli.serve import serve, tokens_app
 
 __all__ = ["app", "err", "main", "out", "user_errors"]
 
@@ -87,4 +90,10 @@ def main() -> None:
     """Console-script entry point."""
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     os.environ.setdefault("OMP_NUM_THREADS", str(min(2, os.cpu_count() or 1)))
-    app(prog_name="readiness")
+    # Off while typer parses the options (it imports pydantic to do so); a command turns it
+    # on again as it begins (common.user_errors).
+    pause_for_start_up()
+    try:
+        app(prog_name="readiness")
+    finally:
+        end_of_start_up()

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from scoring.collector import end_of_start_up
 from scoring.errors import ReadinessError
 
 __all__ = [
@@ -149,6 +150,7 @@ def user_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        end_of_start_up()  # the collector back on for the command's own work (cli.main)
         try:
             return command(*args, **kwargs)
         except ReadinessError as exc:
