@@ -21,7 +21,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from scoring.atomic import (
     STALE_SECONDS,
@@ -313,6 +312,8 @@ class TableWriter:
             self._schema = pa.schema(fields, metadata=table.schema.metadata)
             table = table.cast(self._schema)
             if self.suffix in PARQUET_SUFFIXES:
+                import pyarrow.parquet as pq  # here: only a Parquet output needs it
+
                 self._writer = pq.ParquetWriter(self._temporary, self._schema)
             else:
                 self._writer = _CsvStream(
@@ -364,6 +365,8 @@ class TableWriter:
             # No rows: still write a file with no data so that downstream tools find it.
             empty = pa.table({c: pa.array([], pa.string()) for c in self.columns or []})
             if self.suffix in PARQUET_SUFFIXES:
+                import pyarrow.parquet as pq
+
                 pq.write_table(empty, self._temporary)
             else:
                 empty = empty.rename_columns(_csv_schema(empty.schema).names)

@@ -58,10 +58,14 @@ def _run(*arguments: str | Path) -> subprocess.CompletedProcess:
     return done
 
 
+def _modules(stderr: str) -> set[str]:
+    """Modules that ``-X importtime`` saw imported."""
+    return set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)", stderr, flags=re.M))
+
+
 def _imported(stderr: str) -> set[str]:
     """Top-level packages that ``-X importtime`` saw imported."""
-    found = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)", stderr, flags=re.MULTILINE)
-    return {name.split(".")[0] for name in found}
+    return {name.split(".")[0] for name in _modules(stderr)}
 
 
 def test_scoring_imports_none_of_the_heavy_libraries(trained, small_csv, tmp_path):
@@ -73,6 +77,7 @@ def test_scoring_imports_none_of_the_heavy_libraries(trained, small_csv, tmp_pat
     assert {"numpy", "pyarrow", "scoring"} <= imported  # the trace is read at all
     assert [name for name in HEAVY if name in imported] == []
     assert "xlsxwriter" not in imported  # a CSV output loads no Excel writer
+    assert "pyarrow.parquet" not in _modules(done.stderr)  # nor Parquet's reader and writer
     assert len(out.read_text(encoding="utf-8").splitlines()) == 201  # 200 scored + header
 
 
@@ -109,3 +114,12 @@ def test_planning_imports_scipy_and_no_other(planned):
     _, imported = planned
     assert "scipy" in imported  # the allocation's
     assert [name for name in HEAVY if name in imported] == ["scipy"]
+
+
+def test_a_parquet_output_imports_parquet(trained, small_csv, tmp_path):
+    registry, reference, _ = trained
+    out = tmp_path / "scores.parquet"
+    done = _run("-m", "scoring", "score", small_csv, "--out", out, "--registry", registry,
+                "--model", reference, "--quiet")  # fmt: skip
+    assert "pyarrow.parquet" in _modules(done.stderr)  # the check on a CSV output can fail
+    assert out.stat().st_size > 0

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet
 import pytest
 
 import scoring.writing as writing
@@ -363,7 +364,7 @@ def test_a_full_disk_while_streaming_is_one_line_and_leaves_nothing(
     monkeypatch.setattr(_FailingArrowWriter, "when", when, raising=False)
     monkeypatch.setattr(_FailingArrowWriter, "errno", code, raising=False)
     monkeypatch.setattr(writing, "_CsvStream", _FailingArrowWriter)
-    monkeypatch.setattr(writing.pq, "ParquetWriter", _FailingArrowWriter)
+    monkeypatch.setattr(pyarrow.parquet, "ParquetWriter", _FailingArrowWriter)  # imported late
     path = tmp_path / f"out{suffix}"
     if existing:
         path.write_bytes(b"the previous result")
