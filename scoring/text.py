@@ -129,7 +129,8 @@ def fold_matches(
     """Which cells fold (:func:`fold_text`) to one of ``words`` (folded already), as a mask.
 
     Only cells whose first and last characters can begin and end a word once folded are
-    folded, so that a column of ids or names costs a few Arrow passes, not a Python call a cell.
+    folded (:func:`_edge_candidates`), so that a column of ids or names costs a few numpy
+    passes over its first and last bytes, not a Python call a cell.
     """
     text = _as_text(values.array if isinstance(values, pd.Series) else values)
     matched = np.zeros(len(text), dtype=bool)
