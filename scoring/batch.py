@@ -409,8 +409,8 @@ def _write_piece(
     scored: pd.DataFrame,
     reject_writer: Any,
     rejected: pd.DataFrame | None,
-    drift: DriftMonitor | None = None,
-    X: np.ndarray | None = None,
+    drift: DriftMonitor,
+    X: np.ndarray,
 ) -> None:
     """Write one chunk's scores and its rejects: a Parquet output in steps of
     :data:`_PROGRESS_ROWS` rows (its row groups, as they have always been), others at once;
@@ -420,8 +420,7 @@ def _write_piece(
         writer.write(scored.iloc[start : start + step])
     if rejected is not None:
         reject_writer.write(rejected)
-    if drift is not None:
-        drift.update(X)
+    drift.update(X)
 
 
 class _WriteBehind:

@@ -255,7 +255,7 @@ def parse_category(raw: pa.Array, contract: Contract, column: Column) -> ParsedC
         mapped[:-1][mapped[:-1] == -2] = unknown_code
         category_codes = mapped[codes]
     values = pd.Categorical.from_codes(
-        category_codes, dtype=_category_dtype(tuple(categories)), validate=False
+        category_codes, dtype=_category_dtype(categories), validate=False
     )  # codes are -1 (missing) or a category's position, by construction
     return ParsedColumn(values, np.zeros(len(raw), dtype=bool), "", unknown)
 
@@ -371,9 +371,9 @@ def _parse(
 
 def _absent(column: Column, contract: Contract, n: int) -> object:
     if column.type == "category":
-        categories = list(contract.vocabularies[column.vocabulary].categories)
+        categories = contract.vocabularies[column.vocabulary].categories
         return pd.Categorical.from_codes(
-            np.full(n, -1), dtype=_category_dtype(tuple(categories)), validate=False
+            np.full(n, -1), dtype=_category_dtype(categories), validate=False
         )
     if column.type in ("id", "text"):
         return np.full(n, None, dtype=object)

@@ -182,12 +182,9 @@ def _edge_bytes(words: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
     whole plane's folding (some 50 ms) is made only if a cell is left to check by character.
     """
     starts, ends = np.ones(256, dtype=bool), np.ones(256, dtype=bool)
-    first_letters = {w[0] for w in words if w}
-    last_letters = {w[-1] for w in words if w}
+    letters = _word_edges(words)
     for byte in range(0x80):
-        folded = fold_text(chr(byte))
-        starts[byte] = not folded or folded[0] in first_letters
-        ends[byte] = not folded or folded[-1] in last_letters
+        starts[byte], ends[byte] = _may_edge(fold_text(chr(byte)), *letters)
     return starts, ends
 
 
@@ -199,15 +196,29 @@ def _edge_characters(words: frozenset[str]) -> tuple[pa.Array, pa.Array]:
     character folds to nothing or to text starting as a word does; likewise its last. Only the
     Basic Multilingual Plane is looked at: folding maps no other character to a letter.
     """
-    starts = {w[0] for w in words if w}
-    ends = {w[-1] for w in words if w}
+    letters = _word_edges(words)
     first, last = [], []
     for character, folded in zip(_bmp(), _folded_bmp(), strict=True):
-        if not folded or folded[0] in starts:
+        may_start, may_end = _may_edge(folded, *letters)
+        if may_start:
             first.append(character)
-        if not folded or folded[-1] in ends:
+        if may_end:
             last.append(character)
     return pa.array(first, pa.string()), pa.array(last, pa.string())
+
+
+def _word_edges(words: frozenset[str]) -> tuple[set[str], set[str]]:
+    """The letters the words begin with, and those they end with."""
+    return {w[0] for w in words if w}, {w[-1] for w in words if w}
+
+
+def _may_edge(folded: str, first_letters: set[str], last_letters: set[str]) -> tuple[bool, bool]:
+    """Whether a character folding to ``folded`` may begin a cell that folds to a word, and
+    whether it may end one: it folds to nothing, or to text that begins (ends) as one does."""
+    return (
+        not folded or folded[0] in first_letters,
+        not folded or folded[-1] in last_letters,
+    )
 
 
 _SEPARATOR = "\x00"  # NUL folds to itself and is no space: it keeps the others apart

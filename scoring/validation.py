@@ -293,8 +293,8 @@ class _SeenIds:
 
     Runs are merged as the digits of a binary counter (a new run absorbs the runs not larger
     than itself): each id is copied about log2(chunks) times in all, not once per later chunk,
-    and at most that many runs are searched. Each hash is in one run only. A byte per slot of
-    :data:`_SLOTS`, marked for every hash added (by its top bits), says which hashes may have
+    and at most that many runs are searched. Each hash is in one run only. A byte per slot
+    (``2**_SLOT_BITS`` of them), marked for every hash added (by its top bits), says which may have
     been met: only those are searched for, so a file of new ids costs no binary searches (a
     search into a million ids misses the cache at every step). A slot shared by two hashes
     makes a needless search, never a missed id.

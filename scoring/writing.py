@@ -275,7 +275,7 @@ class TableWriter:
     def write(self, frame: pd.DataFrame) -> None:
         """Append rows (all frames must have the same columns)."""
         self.rows += len(frame)
-        if self.suffix not in PARQUET_SUFFIXES and self.suffix != ".xlsx":
+        if self.suffix in CSV_SUFFIXES:
             with output_errors(self.path), self._captured_warnings():
                 self._write_arrow(_arrow_table(frame, self.headers))
             return
@@ -290,8 +290,8 @@ class TableWriter:
             with contextlib.suppress(OSError):
                 os.utime(self._temporary)  # still being written: not stale
             return
-        with output_errors(self.path), self._captured_warnings():
-            self._write_arrow(frame)
+        with output_errors(self.path), self._captured_warnings():  # Parquet: pandas' metadata too
+            self._write_arrow(pa.Table.from_pandas(frame, preserve_index=False))
 
     def _check_excel_rows(self, rows: int) -> None:
         if rows > EXCEL_MAX_ROWS:
@@ -300,9 +300,7 @@ class TableWriter:
                 f"holds; write .csv or .parquet instead of {self.path.name}"
             )
 
-    def _write_arrow(self, table: pa.Table | pd.DataFrame) -> None:
-        if isinstance(table, pd.DataFrame):  # Parquet: with pandas' metadata, as it always was
-            table = pa.Table.from_pandas(table, preserve_index=False)
+    def _write_arrow(self, table: pa.Table) -> None:
         if self._writer is None:
             # A column with no value in the first frame (no rows, or all missing) has Arrow's
             # null type, to which a later frame's text cannot be cast: write it as text.
